@@ -1,0 +1,40 @@
+"""The library's front door: score a data set folder or a partnerscore database.
+
+Every front end (CLI, web, tests) calls these functions; they hold no rule of their own.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from partnerscore.engine.connect import open_duckdb
+from partnerscore.engine.report import ScoreReport
+from partnerscore.engine.scoring import score
+from partnerscore.ingest.importer import import_dataset
+
+
+def _day(as_of: date | str) -> date:
+    return as_of if isinstance(as_of, date) else date.fromisoformat(as_of)
+
+
+def score_db(db: Path | str, as_of: date | str, *, partners: list[str] | None = None,
+             recorded_on: date | None = None) -> ScoreReport:
+    """Score the partners of a partnerscore DuckDB file as of a day."""
+    tables = open_duckdb(db)
+    try:
+        return score(tables, _day(as_of), partners=partners, recorded_on=recorded_on)
+    finally:
+        tables.backend.disconnect()
+
+
+def score_dataset(dataset: Path | str, as_of: date | str, *, engine: str = "duckdb") -> dict:
+    """Import a data-set folder into a temporary database and return the contract's JSON document."""
+    if engine != "duckdb":
+        from partnerscore.engine.spark import score_dataset_on_spark
+        return score_dataset_on_spark(dataset, _day(as_of)).to_json()
+    with tempfile.TemporaryDirectory(prefix="partnerscore-") as tmp:
+        db = Path(tmp) / "score.duckdb"
+        import_dataset(Path(dataset), db)
+        return score_db(db, as_of).to_json()

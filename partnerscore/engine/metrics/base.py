@@ -1,0 +1,124 @@
+"""What every metric formula shares: its inputs (`Context`), exact points, and row selection.
+
+A formula takes the `Context` and its `MetricRule` and returns an Ibis table with one row per partner
+that has anything to count: `partner_id`, `value` (the metric's raw figure, R14) and `points` as an
+exact integer in units of 1/`ctx.scale` point (R6: points are computed exactly; the output rounds).
+Optional `detail` columns are ignored by scoring.
+
+Formulas also expose their per-entity `facts` (tenants, pairs, services, people) for `explain`, built
+from the same expressions as the value so the explanation cannot drift from the score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+import ibis
+from ibis import _
+
+from partnerscore.engine.connect import Tables
+from partnerscore.engine.months import add_months, month_range
+from partnerscore.ingest.tables import MICROS_PER_DOLLAR
+from partnerscore.rules.load import RuleSet
+from partnerscore.rules.names import workload_key
+from partnerscore.rules.schema import AreaRules, MetricRule
+
+ROW_KEY = ("tenant_id", "subscription_id", "workload_key", "month")
+MEASURES = ("program", "cloud", "acr_micros", "paid_units", "active_units", "revenue_micros")
+
+
+@dataclass
+class Context:
+    """Everything a formula may read: the tables, the covered usage, the day and the rules."""
+
+    tables: Tables
+    day: date
+    month: date  # the scoring month M (R1)
+    rules: RuleSet
+    usage: ibis.Table  # every usage row with its subscription's program and cloud
+    covered: ibis.Table  # (usage row, crediting association) pairs, see attribution.covered_usage
+    scale: int
+    area: AreaRules | None = None
+    _cache: dict = field(default_factory=dict)
+
+    def m(self, offset: int = 0) -> date:
+        """Month M + offset (offset is usually negative)."""
+        return add_months(self.month, offset)
+
+    def ttm(self, end_offset: int = 0) -> list[date]:
+        """The twelve months ending at M + end_offset (TTM = M-11 … M; previous TTM = M-23 … M-12)."""
+        return month_range(self.m(end_offset - 11), self.m(end_offset))
+
+    def workloads(self, list_name: str) -> list[str]:
+        """Canonical keys of a workload list of the current area file."""
+        return [workload_key(name) for name in self.area.workload_lists[list_name]]
+
+    def cached(self, key, build):
+        """Share one expression between metrics and areas that compute the same thing (R13)."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+
+def usd(amount: float | int) -> int:
+    """A dollar threshold of the rule data in the stored unit (micro-dollars)."""
+    return int(Fraction(str(amount)) * MICROS_PER_DOLLAR)
+
+
+def covered_rows(ctx: Context, counts: list[str], workloads: list[str] | None = None,
+                 extra: ibis.Value | None = None, keep: tuple[str, ...] = ()) -> ibis.Table:
+    """Distinct usage rows covered for each partner by any of the `counts` type groups.
+
+    A row counts once however many associations cover it (R15); `keep` adds association columns
+    (e.g. `type_group`) to the distinct key when a metric scores types separately.
+    """
+    rows = ctx.covered.filter(_.type_group.isin(counts))
+    if workloads is not None:
+        rows = rows.filter(_.workload_key.isin(workloads))
+    if extra is not None:
+        rows = rows.filter(extra)
+    return rows.select("partner_id", *keep, *ROW_KEY, *MEASURES).distinct()
+
+
+def linear_points(units: ibis.Value, rule: MetricRule, scale: int, threshold: int | None = None) -> ibis.Value:
+    """`units × per-unit points`, never below 0 nor above the maximum, in 1/scale points (R6)."""
+    per_unit = rule.unit_points(threshold) * scale
+    assert per_unit.denominator == 1, "scale must clear every per-unit denominator"
+    raw = units.clip(lower=0).cast("int64") * int(per_unit)
+    return ibis.least(raw, rule.max_points * scale)
+
+
+def cap(points: ibis.Value, rule: MetricRule, scale: int) -> ibis.Value:
+    """Points (in 1/scale) capped at the metric's maximum."""
+    return ibis.least(points, rule.max_points * scale)
+
+
+def floor_div(numerator: ibis.Value, denominator: ibis.Value | int) -> ibis.Value:
+    """Whole units of `denominator` in a non-negative `numerator` (0 when negative)."""
+    return ibis.ifelse(numerator > 0, (numerator // denominator).cast("int64"), 0)
+
+
+def share_at_least(part: ibis.Value, whole: ibis.Value, share: str) -> ibis.Value:
+    """Whether part ≥ share × whole, tested exactly in integers (e.g. active ≥ 40% of paid)."""
+    fraction = Fraction(share)
+    return part * fraction.denominator >= whole * fraction.numerator
+
+
+def join_on(left: ibis.Table, right: ibis.Table, keys: list[str], how: str = "left") -> ibis.Table:
+    """Join on same-named key columns and keep each key once (coalesced for an outer join).
+
+    Both sides are taken as views: Ibis refuses predicates between two projections of one parent.
+    """
+    left, right = left.view(), right.view()
+    joined = left.join(right, keys, how=how)
+    columns = {k: ibis.coalesce(joined[k], joined[f"{k}_right"]) if how == "outer" else joined[k] for k in keys}
+    columns.update({c: joined[c] for c in joined.columns if c not in keys and c.removesuffix("_right") not in keys})
+    return joined.select(**columns)
+
+
+def result(table: ibis.Table, value: ibis.Value, points: ibis.Value) -> ibis.Table:
+    """The standard result shape of a formula."""
+    return table.select(partner_id=table.partner_id.cast("string"), value=value.cast("float64"),
+                        points=points.cast("int64"))

@@ -1,0 +1,143 @@
+"""Modern Work metrics (program-rules R10, R5, R15 "Modern Work").
+
+A tenant is eligible in month X on a path when one listed workload's covered paid units fall in the
+path's range (Enterprise > 300; SMB 11 … 300, and a tenant SMB-eligible in X-12 stays SMB-eligible
+in X while a workload is above 300, recursively). Usage growth and deployments are scored for each
+association type of the path with that type's threshold; the type earning more points counts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+from ibis import _
+
+from partnerscore.engine.metrics.base import Context, covered_rows, join_on, linear_points, result, share_at_least
+from partnerscore.engine.months import add_months
+from partnerscore.rules.schema import MetricRule
+
+#: How many years back the SMB "promoted tenant" recursion looks. The program launched in 2022, so
+#: ten years covers every month a data set can meaningfully hold; a computation horizon, not a rule.
+PROMOTION_HISTORY_YEARS = 10
+
+
+def tenant_months(ctx: Context, counts: list[str], workloads: list[str], eligible: dict,
+                  by_type: bool) -> ibis.Table:
+    """Per partner (and type), tenant and month: the size flags and summed paid/active units."""
+    keep = ("type_group",) if by_type else ()
+    rows = covered_rows(ctx, counts, workloads, keep=keep)
+    keys = ["partner_id", *keep, "tenant_id", "month"]
+    per_workload = rows.group_by(*keys, "workload_key").aggregate(
+        paid=_.paid_units.sum().fill_null(0), active=_.active_units.sum().fill_null(0))
+    low, high = eligible["min_paid_units"], eligible.get("max_paid_units")
+    in_range = per_workload.paid >= low
+    above = per_workload.paid > (high if high is not None else per_workload.paid)
+    if high is not None:
+        in_range = in_range & (per_workload.paid <= high)
+    return per_workload.group_by(*keys).aggregate(
+        in_range=in_range.any(), above=above.any(),
+        paid=per_workload.paid.sum(), active=per_workload.active.sum())
+
+
+def eligible_in(tm: ibis.Table, eligible: dict, month: date, keys: list[str]) -> ibis.Table:
+    """Tenants eligible in `month`, with the promoted-tenant recursion where the path has it."""
+    if not eligible.get("promoted_stays_eligible"):
+        return tm.filter((tm.month == month) & tm.in_range).select(*keys, "tenant_id")
+    chain = [add_months(month, -12 * k) for k in range(PROMOTION_HISTORY_YEARS + 1)]
+    flags = tm.filter(tm.month.isin(chain)).group_by(*keys, "tenant_id").aggregate(
+        **{f"a{k}": (tm.in_range & (tm.month == m)).any() for k, m in enumerate(chain)},
+        **{f"o{k}": (tm.above & (tm.month == m)).any() for k, m in enumerate(chain)},
+    )
+    chained = flags[f"a{len(chain) - 1}"]
+    for k in range(len(chain) - 2, -1, -1):
+        chained = flags[f"a{k}"] | (flags[f"o{k}"] & chained)
+    return flags.filter(chained).select(*keys, "tenant_id")
+
+
+def net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
+    """Eligible tenants covered by the path's types in M minus those in M-12 (R10)."""
+    facts = net_customer_adds_facts(ctx, rule)
+    per_partner = facts.group_by("partner_id").aggregate(
+        net=facts.now.cast("int64").sum() - facts.year_ago.cast("int64").sum())
+    return result(per_partner, per_partner.net, linear_points(per_partner.net, rule, ctx.scale))
+
+
+def net_customer_adds_facts(ctx: Context, rule: MetricRule) -> ibis.Table:
+    """Per tenant: eligible in M (`now`) and in M-12 (`year_ago`) through the path's types."""
+    p = rule.params
+    tm = tenant_months(ctx, p["counts"], ctx.workloads(p["workloads"]), p["eligible_tenant"], by_type=False)
+    now = eligible_in(tm, p["eligible_tenant"], ctx.m(), ["partner_id"]).mutate(now=True)
+    then = eligible_in(tm, p["eligible_tenant"], ctx.m(-12), ["partner_id"]).mutate(year_ago=True)
+    joined = join_on(now, then, ["partner_id", "tenant_id"], how="outer")
+    return joined.mutate(now=joined.now.fill_null(False), year_ago=joined.year_ago.fill_null(False))
+
+
+def type_facts(ctx: Context, rule: MetricRule) -> ibis.Table:
+    """Per partner, association type and tenant: usage growth and deployment contributions (R10).
+
+    `growth` = active users in M (if eligible in M) − the baseline: the active users of the covering
+    association's first month when that association started after M-12, else those of M-12 (if
+    eligible then). `deployed_now` leaves out tenants that were already at the active share in the
+    first month of an association started within the TTM.
+    """
+    p = rule.params
+    key = ("mw_type_facts", rule.formula.split(".")[0], repr(p["eligible_tenant"]), p["workloads"],
+           tuple(p["by_type"]), p.get("active_share"))
+    return ctx.cached(key, lambda: _type_facts(ctx, p))
+
+
+def _type_facts(ctx: Context, p: dict) -> ibis.Table:
+    types, workloads, eligible = list(p["by_type"]), ctx.workloads(p["workloads"]), p["eligible_tenant"]
+    keys = ["partner_id", "type_group"]
+    tm = tenant_months(ctx, types, workloads, eligible, by_type=True)
+    now = eligible_in(tm, eligible, ctx.m(), keys).mutate(in_now=True)
+    then = eligible_in(tm, eligible, ctx.m(-12), keys).mutate(in_then=True)
+    tenants = join_on(now, then, [*keys, "tenant_id"], how="outer")
+    tenants = tenants.mutate(in_now=tenants.in_now.fill_null(False), in_then=tenants.in_then.fill_null(False))
+    covering = (ctx.covered.filter(_.type_group.isin(types), _.workload_key.isin(workloads), _.month == ctx.m())
+                .group_by(*keys, "tenant_id").aggregate(first_month=_.start_month.min()))
+    at_first = tm.select(*keys, "tenant_id", first_month=tm.month, active_first=tm.active, paid_first=tm.paid)
+    covering = join_on(covering, at_first, [*keys, "tenant_id", "first_month"])
+    sums = tm.group_by(*keys, "tenant_id").aggregate(
+        active_now=tm.active.sum(where=tm.month == ctx.m()), paid_now=tm.paid.sum(where=tm.month == ctx.m()),
+        active_then=tm.active.sum(where=tm.month == ctx.m(-12)), paid_then=tm.paid.sum(where=tm.month == ctx.m(-12)))
+    facts = join_on(join_on(tenants, sums, [*keys, "tenant_id"]), covering, [*keys, "tenant_id"])
+    f = facts.mutate(**{c: facts[c].fill_null(0) for c in
+                        ("active_now", "paid_now", "active_then", "paid_then", "active_first", "paid_first")})
+    late = f.in_now & f.first_month.notnull() & (f.first_month > ctx.m(-12))
+    share = p.get("active_share", "0")
+    baseline = ibis.cases((late, f.active_first), (f.in_then, f.active_then), else_=0)
+    current = ibis.ifelse(f.in_now, f.active_now, 0)
+    deployed_now = f.in_now & share_at_least(f.active_now, f.paid_now, share)
+    already = late & (f.paid_first > 0) & share_at_least(f.active_first, f.paid_first, share)
+    deployed_then = f.in_then & share_at_least(f.active_then, f.paid_then, share)
+    return f.mutate(late=late, growth=current - baseline, deployed_now=deployed_now & ~already,
+                    already_deployed_at_start=deployed_now & already, deployed_then=deployed_then)
+
+
+def _best_type(ctx: Context, rule: MetricRule, per_type: ibis.Table) -> ibis.Table:
+    """Points per type with its threshold; the type with more points counts, a tie goes to the first listed."""
+    by_type = rule.params["by_type"]
+    scored = per_type.mutate(
+        points=ibis.cases(*[(per_type.type_group == t, linear_points(per_type.units, rule, ctx.scale, limit))
+                            for t, limit in by_type.items()], else_=0),
+        order=ibis.cases(*[(per_type.type_group == t, i) for i, t in enumerate(by_type)], else_=99))
+    window = ibis.window(group_by="partner_id", order_by=[ibis.desc("points"), "order"])
+    best = scored.mutate(rank=ibis.row_number().over(window)).filter(_.rank == 0)
+    return result(best, best.units, best.points)
+
+
+def usage_growth(ctx: Context, rule: MetricRule) -> ibis.Table:
+    """Active-user growth per association type, scored against that type's threshold (R10, E1, E2)."""
+    facts = type_facts(ctx, rule)
+    per_type = facts.group_by("partner_id", "type_group").aggregate(units=_.growth.sum())
+    return _best_type(ctx, rule, per_type)
+
+
+def deployments(ctx: Context, rule: MetricRule) -> ibis.Table:
+    """Net deployments (tenants at the active share) per association type (R10, E3, E4)."""
+    facts = type_facts(ctx, rule)
+    per_type = facts.group_by("partner_id", "type_group").aggregate(
+        units=_.deployed_now.cast("int64").sum() - _.deployed_then.cast("int64").sum())
+    return _best_type(ctx, rule, per_type)

@@ -1,0 +1,124 @@
+"""Scoring: every metric of every area and path, the path that counts, totals and qualification.
+
+`score_expression` builds one Ibis expression with a row per (partner, area, metric) of the path that
+counts, holding the metric's value and exact points (in 1/scale point) and the area's total and
+qualification (R6, R7, R8). `score` executes it and returns a `ScoreReport`. Nothing here knows the
+backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+from ibis import _
+
+from partnerscore.engine.attribution import covered_usage, ledger_as_of, usage_with_subscription
+from partnerscore.engine.connect import Tables
+from partnerscore.engine.metrics import CLASSIFIERS, FORMULAS, PERCENT_FORMULAS
+from partnerscore.engine.metrics.base import Context
+from partnerscore.engine.months import scoring_month
+from partnerscore.engine.report import ScoreReport, build_report
+from partnerscore.rules.load import RuleSet, rules_at
+from partnerscore.rules.schema import AREAS
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """The context of one scoring run, kept so explain and what-if can reuse its expressions."""
+
+    context: Context
+    expression: ibis.Table
+
+
+def make_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None = None) -> Context:
+    """Everything the formulas read for scoring as of `day`."""
+    month = scoring_month(day)
+    ledger = ledger_as_of(tables, rules, day, recorded_on)
+    covered = covered_usage(tables, ledger, month)
+    return Context(tables=tables, day=day, month=month, rules=rules,
+                   usage=usage_with_subscription(tables, month), covered=covered, scale=rules.points_scale)
+
+
+def _grid(ctx: Context) -> ibis.Table:
+    """Every (partner, area, path, metric) the rules define, with the metric's maximum and order."""
+    rows = []
+    for area_order, area in enumerate(AREAS):
+        rules = ctx.rules.areas[area]
+        for path_order, (path, metrics) in enumerate(rules.paths.items()):
+            for metric_order, (metric, rule) in enumerate(metrics.items()):
+                rows.append({"area": area, "path": path, "metric": metric, "max_points": rule.max_points,
+                             "area_order": area_order, "path_order": path_order, "metric_order": metric_order,
+                             "percent": rule.formula in PERCENT_FORMULAS})
+    grid = ibis.memtable(rows)
+    return ctx.tables.partners.select("partner_id").cross_join(grid)
+
+
+def _metric_results(ctx: Context) -> ibis.Table:
+    """Every formula's per-partner result, labelled with its area, path and metric."""
+    parts = []
+    for area in AREAS:
+        area_ctx = Context(**{**ctx.__dict__, "area": ctx.rules.areas[area]})
+        for path, metrics in area_ctx.area.paths.items():
+            for metric, rule in metrics.items():
+                key = ("result", rule.formula, path, rule.model_dump_json(exclude={"source"}),
+                       repr(area_ctx.area.workload_lists), repr(area_ctx.area.certification_lists)
+                       if "certif" in rule.formula else "")
+                res = ctx.cached(key, lambda: FORMULAS[rule.formula](area_ctx, rule))
+                parts.append(res.mutate(area=ibis.literal(area), path=ibis.literal(path), metric=ibis.literal(metric)))
+    return ibis.union(*parts)
+
+
+def _chosen_paths(ctx: Context, totals: ibis.Table) -> ibis.Table:
+    """The path that counts per (partner, area): classified, or the best total with ties to the first path."""
+    chosen = []
+    for area in AREAS:
+        selection = ctx.rules.areas[area].path_selection
+        of_area = totals.filter(totals.area == area)
+        if selection.method in CLASSIFIERS:
+            classify, default = CLASSIFIERS[selection.method]
+            area_ctx = Context(**{**ctx.__dict__, "area": ctx.rules.areas[area]})
+            paths = ctx.cached(("path", selection.method, selection.model_dump_json()),
+                               lambda: classify(area_ctx, selection.params))
+            paths = paths.rename(c_partner="partner_id", c_path="path")
+            of_area = of_area.left_join(paths, of_area.partner_id == paths.c_partner)
+            of_area = of_area.filter(of_area.path == of_area.c_path.fill_null(default)).drop("c_partner", "c_path")
+        else:
+            window = ibis.window(group_by="partner_id", order_by=[ibis.desc("total"), "path_order"])
+            of_area = of_area.mutate(rank=ibis.row_number().over(window)).filter(_.rank == 0).drop("rank")
+        chosen.append(of_area)
+    return ibis.union(*chosen)
+
+
+def score_expression(ctx: Context) -> ibis.Table:
+    """One row per (partner, area, metric) of the counting path, with area total and qualification."""
+    results = _metric_results(ctx)
+    grid = _grid(ctx)
+    joined = grid.left_join(results, ["partner_id", "area", "path", "metric"])
+    metrics = joined.select(
+        "partner_id", "area", "path", "metric", "max_points", "area_order", "path_order", "metric_order",
+        value=ibis.ifelse(joined.percent, joined.value, joined.value.fill_null(0.0)),
+        points=joined.points.fill_null(0))
+    totals = metrics.group_by("partner_id", "area", "path", "area_order", "path_order").aggregate(
+        total=_.points.sum(), weakest=_.points.min())
+    chosen = _chosen_paths(ctx, totals)
+    qualify = ibis.cases(*[
+        (chosen.area == area, (chosen.total >= r.qualify.min_total * ctx.scale)
+         & (chosen.weakest >= r.qualify.min_metric_points * ctx.scale))
+        for area, r in ctx.rules.areas.items()], else_=False)
+    chosen = chosen.select("partner_id", "area", "path", "total", qualified=qualify)
+    final = metrics.join(chosen, ["partner_id", "area", "path"])
+    return final.order_by("partner_id", "area_order", "metric_order")
+
+
+def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_on: date | None = None,
+          partners: list[str] | None = None) -> ScoreReport:
+    """Score every partner (or the listed ones) in all six areas as of `day`."""
+    rules = rules or rules_at(day)
+    ctx = make_context(tables, day, rules, recorded_on)
+    expression = score_expression(ctx)
+    if partners:
+        expression = expression.filter(_.partner_id.isin(partners))
+    rows = expression.to_pyarrow().to_pylist()
+    return build_report(rows, day=day, rules=rules)
