@@ -14,35 +14,18 @@ counts once per metric however many associations cover it (R5, R15).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import ibis
 from ibis import _
 
 from partnerscore.engine.connect import Tables
-from partnerscore.ledger.associations import crediting, in_force, versions_as_of
-from partnerscore.rules.load import RuleSet
+from partnerscore.ledger.associations import Ledger
 
 USAGE_COLUMNS = ("month", "tenant_id", "subscription_id", "workload_key", "program", "cloud",
                  "acr_micros", "paid_units", "active_units", "revenue_micros")
 ASSOCIATION_COLUMNS = ("partner_id", "association_id", "type", "type_group", "tier", "start_date",
                        "start_month")
-
-
-@dataclass(frozen=True)
-class Ledger:
-    """The ledger as of one day: holding versions with eligibility, and the crediting rows."""
-
-    holding: ibis.Table
-    credits: ibis.Table
-
-
-def ledger_as_of(tables: Tables, rules: RuleSet, day: date, recorded_on: date | None = None) -> Ledger:
-    """The association ledger as it stood on `day` (and as recorded by `recorded_on`, if given)."""
-    current = versions_as_of(tables.associations, day, recorded_on)
-    holding = in_force(current, tables.subscriptions, rules.associations)
-    return Ledger(holding=holding, credits=crediting(holding, rules.associations))
 
 
 def usage_with_subscription(tables: Tables, last_month: date) -> ibis.Table:

@@ -14,7 +14,8 @@ from datetime import date
 import ibis
 from ibis import _
 
-from partnerscore.engine.attribution import covered_usage, ledger_as_of, usage_with_subscription
+from partnerscore.engine.attribution import covered_usage, usage_with_subscription
+from partnerscore.ledger.associations import ledger_as_of
 from partnerscore.engine.connect import Tables
 from partnerscore.engine.metrics import CLASSIFIERS, FORMULAS, PERCENT_FORMULAS
 from partnerscore.engine.metrics.base import Context

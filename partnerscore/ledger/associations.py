@@ -14,11 +14,13 @@ version, never overwritten) and execute nothing, so DuckDB and Spark run the sam
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import ibis
 from ibis import _
 
+from partnerscore.rules.load import RuleSet
 from partnerscore.rules.schema import AssociationRules
 
 ONE_DAY = ibis.interval(days=1)
@@ -108,7 +110,7 @@ def in_force(current: ibis.Table, subscriptions: ibis.Table, rules: AssociationR
         else_=joined.end_date,
     )
     return joined.mutate(
-        effective_end=effective_end,
+        effective_end=effective_end.cast("date"),
         ineligible=_ineligible_reason(joined, rules),
     )
 
@@ -133,3 +135,18 @@ def crediting(in_force_rows: ibis.Table, rules: AssociationRules) -> ibis.Table:
         start_month=_.start_date.truncate("M").cast("date"),
         end_month=_.effective_end.truncate("M").cast("date"),
     )
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The ledger as of one day: holding versions with eligibility, and the crediting rows."""
+
+    holding: ibis.Table
+    credits: ibis.Table
+
+
+def ledger_as_of(tables, rules: RuleSet, day: date, recorded_on: date | None = None) -> Ledger:
+    """The association ledger as it stood on `day` (and as recorded by `recorded_on`, if given)."""
+    current = versions_as_of(tables.associations, day, recorded_on)
+    holding = in_force(current, tables.subscriptions, rules.associations)
+    return Ledger(holding=holding, credits=crediting(holding, rules.associations))

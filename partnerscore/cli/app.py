@@ -1,0 +1,176 @@
+"""The `partnerscore` command line: each command parses options, calls one library function, renders.
+
+Example:
+    partnerscore demo
+    partnerscore import ./my-data --db partner.duckdb
+    partnerscore score --db partner.duckdb --as-of 2026-10-31
+    partnerscore explain P1 modern_work --db partner.duckdb
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Iterator
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from partnerscore.cli import render
+from partnerscore.cli.options import (
+    AsOfOption, DbOption, Format, FormatOption, RecordedOnOption, default_db, parse_day,
+)
+from partnerscore.engine.connect import open_duckdb
+from partnerscore.engine.explain import explain as explain_area
+from partnerscore.engine.scoring import score as score_tables
+from partnerscore.errors import ImportFailed, PartnerscoreError
+from partnerscore.ingest.importer import import_dataset
+from partnerscore.ingest.quarantine import list_imports, list_quarantine
+from partnerscore.ledger.audits import FINDING_COLUMNS, validate as validate_ledger
+
+app = typer.Typer(help="Partner associations ledger and Partner Capability Score, open and explainable.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+@contextmanager
+def progress_bar() -> Iterator:
+    """A Rich progress bar on stderr; yields the callback the library's long steps accept."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=render.err, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        yield update
+
+
+def _import(dataset: Path, db: Path, skip_bad_rows: bool = False):
+    with progress_bar() as update:
+        report = import_dataset(dataset, db, skip_bad_rows=skip_bad_rows, progress=update)
+    render.warning_lines(f"warning: {w}" for w in report.warnings)
+    return report
+
+
+@contextmanager
+def _database(source: Path | None, db: Path) -> Iterator[Path]:
+    """The database to read: `source` if it is a data-set folder (imported into a temporary database) or a file."""
+    if source is None:
+        yield db or default_db()
+    elif source.is_dir():
+        with tempfile.TemporaryDirectory(prefix="partnerscore-") as tmp:
+            temporary = Path(tmp) / "dataset.duckdb"
+            _import(source, temporary)
+            yield temporary
+    else:
+        yield source
+
+
+@app.command("import")
+def import_command(
+    dataset: Annotated[Path, typer.Argument(help="Data-set folder of CSV or Parquet files (data contract).")],
+    db: DbOption = None,
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows, quarantine the bad.")] = False,
+) -> None:
+    """Import a data set into the database; bad rows are reported and quarantined."""
+    report = _import(dataset, db or default_db(), skip_bad_rows)
+    render.error_lines(str(bad) for bad in report.rejected)
+    added = ", ".join(f"{table} {n}" for table, n in report.rows_added.items())
+    render.info(f"import {report.import_id}: {report.status}; rows added: {added}")
+
+
+@app.command()
+def score(
+    source: Annotated[Path | None, typer.Argument(help="A data-set folder or a database file; default --db.")] = None,
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+    partner: Annotated[list[str] | None, typer.Option("--partner", "-p", help="Only these partners.")] = None,
+    recorded_on: RecordedOnOption = None,
+) -> None:
+    """Score every partner in all six solution areas (the data contract's JSON with --format json)."""
+    day = parse_day(as_of)
+    with _database(source, db) as database:
+        tables = open_duckdb(database)
+        report = score_tables(tables, day, partners=partner,
+                              recorded_on=parse_day(recorded_on) if recorded_on else None)
+    render.scores(report, fmt)
+
+
+@app.command()
+def explain(
+    partner: Annotated[str, typer.Argument(help="Partner ID.")],
+    area: Annotated[str, typer.Argument(help="Solution area id, e.g. modern_work.")],
+    metric: Annotated[str | None, typer.Argument(help="One metric only, e.g. net_customer_adds.")] = None,
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """What earned each point of an area, what did not count and why, and what is left to gain."""
+    explanation = explain_area(open_duckdb(db or default_db()), partner, area, parse_day(as_of), metric)
+    render.explanation(explanation, fmt)
+
+
+@app.command()
+def validate(
+    source: Annotated[Path | None, typer.Argument(help="A data-set folder or a database file; default --db.")] = None,
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List every association conflict and ineligible association, with its reason."""
+    with _database(source, db) as database:
+        findings = validate_ledger(open_duckdb(database), parse_day(as_of))
+    render.write_rows([f.to_json() for f in findings], fmt, f"{len(findings)} findings", FINDING_COLUMNS)
+
+
+@app.command()
+def quarantine(
+    db: DbOption = None,
+    import_id: Annotated[str | None, typer.Option("--import", help="Only this import's rows.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List rejected rows (file, row, column, reason) and the import log."""
+    if import_id is None:
+        imports = [vars(record) for record in list_imports(db or default_db())]
+        render.write_rows(imports, fmt, "imports")
+    rows = [{"file": b.file, "row": b.row, "column": b.column, "reason": b.reason}
+            for b in list_quarantine(db or default_db(), import_id)]
+    render.write_rows(rows, fmt, "quarantined rows", ["file", "row", "column", "reason"])
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the generated data set.")] = Path("demo-data"),
+    db: Annotated[Path, typer.Option("--db", help="Database to import the demo into.")] = Path("demo.duckdb"),
+    as_of: AsOfOption = "2026-10-31",
+    seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same data).")] = 42,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Generate the demo data set, import it and print every partner's six areas."""
+    from partnerscore.demo.fixtures import build_demo, write_dataset
+
+    render.info(f"generating the demo data set (seed {seed}) into {out}/")
+    folder = write_dataset(build_demo(seed), out)
+    if db.exists():
+        db.unlink()
+    _import(folder, db)
+    report = score_tables(open_duckdb(db), parse_day(as_of))
+    render.scores(report, fmt)
+    render.info(f"next: partnerscore explain {report.partners[0].partner_id} modern_work --db {db} --as-of {as_of}")
+
+
+def main() -> None:
+    """Entry point: run the app, printing PartnerscoreError as one red line per problem (exit 1)."""
+    try:
+        app()
+    except ImportFailed as exc:
+        render.error_lines(str(exc).splitlines())
+        sys.exit(1)
+    except PartnerscoreError as exc:
+        render.error_lines([f"error: {exc}"])
+        sys.exit(1)

@@ -1,0 +1,169 @@
+"""Explain a partner's score in one area: what earned each point, what did not count, and why.
+
+For every metric of the path that counts: the rule in one line, the entities behind the value
+(`facts.FACTS`), the points missing and what one more unit is worth; then every association of the
+partner with its status for this area (counts toward which metrics, or the reason it does not:
+ineligible, a type this area does not count, not in force in the months scored). Partner Center's
+"Customer eligibility" report gives the per-customer part; this adds associations and the arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import ibis
+from ibis import _
+
+from partnerscore.engine.connect import Tables
+from partnerscore.engine.facts import FACTS
+from partnerscore.engine.metrics.base import Context
+from partnerscore.engine.report import round_half_up
+from partnerscore.engine.scoring import make_context, score
+from partnerscore.errors import PartnerscoreError
+from partnerscore.ledger.associations import ledger_as_of
+from partnerscore.rules.load import rules_at
+from partnerscore.rules.schema import AREAS, AreaRules, MetricRule
+
+UNITS = {"net_customer_adds": "net customers", "intermediate_certifications": "certified people",
+         "advanced_certifications": "certified people", "usage_growth": "units of growth",
+         "deployments": "net deployments"}
+
+
+@dataclass
+class MetricExplanation:
+    """One metric: its points and what is behind them."""
+
+    metric: str
+    value: float | int | None
+    points: float
+    max_points: int
+    rule: str
+    to_gain: str
+    facts: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    """A partner's score in one area, explained."""
+
+    partner_id: str
+    area: str
+    as_of: date
+    rules_version: str
+    track: str | None
+    points: float
+    qualified: bool
+    verdict: str
+    metrics: list[MetricExplanation]
+    associations: list[dict]
+
+    def to_json(self) -> dict:
+        doc = asdict(self)
+        doc["as_of"] = self.as_of.isoformat()
+        return doc
+
+
+def _rule_text(rule: MetricRule) -> str:
+    by_type = rule.params.get("by_type")
+    if by_type:
+        per = ", ".join(f"{t}: full at {n:,}" for t, n in by_type.items())
+        return f"max {rule.max_points} points; per association type ({per}); the type earning more counts"
+    if rule.threshold:
+        return f"{round_half_up(rule.unit_points())} points per unit, full {rule.max_points} at {rule.threshold:,}"
+    return f"{round_half_up(rule.unit_points())} point(s) per unit, max {rule.max_points}"
+
+
+def _to_gain(metric: str, rule: MetricRule, points: float) -> str:
+    missing = round_half_up(rule.max_points - points)
+    if missing <= 0:
+        return "at maximum"
+    if rule.params.get("by_type") or rule.formula.endswith("usage_growth"):
+        return f"{missing:g} points below the maximum"
+    per_unit = rule.unit_points()
+    units = -(-missing // float(per_unit))
+    return f"{missing:g} points below the maximum: {units:g} more {UNITS[metric]} ({round_half_up(per_unit):g} each)"
+
+
+def _counted_types(area: AreaRules, path: str) -> dict[str, list[str]]:
+    """Association type groups each metric of a path counts."""
+    found: dict[str, list[str]] = {}
+    for metric, rule in area.paths[path].items():
+        p = rule.params
+        groups = set(p.get("counts", [])) | set(p.get("by_type", {}))
+        for part in [p.get("azure"), p.get("m365"), *p.get("coverage", [])]:
+            groups |= set((part or {}).get("counts", []))
+        for group in groups:
+            found.setdefault(group, []).append(metric)
+    return found
+
+
+def _association_status(ctx: Context, tables: Tables, partner_id: str, area: AreaRules, path: str) -> list[dict]:
+    ledger = ledger_as_of(tables, ctx.rules, ctx.day)
+    groups = ctx.rules.associations.type_groups
+    holding = ledger.holding.filter((_.partner_id == partner_id) | (_.indirect_provider_id == partner_id))
+    rows = holding.select("association_id", "partner_id", "type", "tenant_id", "subscription_id", "workload",
+                          "start_date", "effective_end", "ineligible").order_by("association_id").to_pyarrow().to_pylist()
+    counted = _counted_types(area, path)
+    window_start = ctx.m(-23)
+    out = []
+    for row in rows:
+        group = groups[row["type"]]
+        if row["ineligible"]:
+            status = f"does not count: {row['ineligible']}"
+        elif group not in counted:
+            status = f"does not count here: {area.area} ({path}) counts {', '.join(sorted(counted))}"
+        elif row["effective_end"] is not None and row["effective_end"] < window_start:
+            status = f"does not count: ended {row['effective_end']}, before the months scored (from {window_start})"
+        elif row["start_date"] > ctx.day:
+            status = f"does not count yet: starts {row['start_date']}"
+        else:
+            via = " as CSP Tier 1 (indirect provider)" if row["partner_id"] != partner_id else ""
+            status = f"counts{via} toward {', '.join(counted[group])}"
+        out.append({**row, "status": status})
+    return out
+
+
+def explain(tables: Tables, partner_id: str, area: str, day: date, metric: str | None = None) -> Explanation:
+    """Explain `partner_id`'s score in `area` as of `day` (optionally one metric only)."""
+    if area not in AREAS:
+        raise PartnerscoreError(f"unknown area {area!r}; choose one of {', '.join(AREAS)}")
+    rules = rules_at(day)
+    report = score(tables, day, rules=rules, partners=[partner_id])
+    if not report.partners:
+        raise PartnerscoreError(f"unknown partner {partner_id!r}; `partnerscore score` lists the partners")
+    area_score = report.partner(partner_id).area(area)
+    area_rules = rules.areas[area]
+    path = area_score.track or next(iter(area_rules.paths))
+    ctx = make_context(tables, day, rules)
+    ctx = Context(**{**ctx.__dict__, "area": area_rules})
+    metrics = []
+    for m in area_score.metrics:
+        if metric and m.metric != metric:
+            continue
+        rule = area_rules.paths[path][m.metric]
+        facts = FACTS[rule.formula](ctx, rule).filter(_.partner_id == partner_id).drop("partner_id")
+        rows = facts.order_by(ibis.desc(_.contribution.abs()), "entity").to_pyarrow().to_pylist()
+        points = round_half_up(m.points)
+        metrics.append(MetricExplanation(m.metric, m.value, points, m.max_points, _rule_text(rule),
+                                         _to_gain(m.metric, rule, points), rows))
+    if metric and not metrics:
+        raise PartnerscoreError(f"{area} has no metric {metric!r}; it has {', '.join(x.metric for x in area_score.metrics)}")
+    verdict = _verdict(area_score, area_rules)
+    return Explanation(partner_id, area, day, rules.version, area_score.track, round_half_up(area_score.points),
+                       area_score.qualified, verdict, metrics,
+                       _association_status(ctx, tables, partner_id, area_rules, path))
+
+
+def _verdict(area_score, area_rules: AreaRules) -> str:
+    q = area_rules.qualify
+    zero = [m.metric for m in area_score.metrics if m.points < q.min_metric_points]
+    total = round_half_up(area_score.points)
+    if area_score.qualified:
+        return f"qualified: {total:g} ≥ {q.min_total} points and every metric has at least {q.min_metric_points}"
+    reasons = []
+    if area_score.points < q.min_total:
+        reasons.append(f"{total:g} points, {round_half_up(q.min_total - area_score.points):g} short of {q.min_total}")
+    if zero:
+        reasons.append(f"below {q.min_metric_points} point in {', '.join(zero)}")
+    return "not qualified: " + "; ".join(reasons)
