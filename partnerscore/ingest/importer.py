@@ -1,0 +1,171 @@
+"""Import a data set into the local store, all or nothing.
+
+`import_dataset` reads a data-set folder, validates it against the contract and the store, and writes
+the good rows to the canonical tables in ONE transaction, together with its line in the import log
+(`imports`) and its rejected rows (`quarantine`). Any exception inside the transaction rolls everything
+back, so a crash mid-import leaves the store as it was.
+
+When rows are bad and `skip_bad_rows` is false, the canonical tables are left unchanged and
+`ImportFailed` is raised with every problem. So that the user can still read what was wrong, a second,
+separate transaction then records the failed import: an `imports` row with status `failed` and its
+problems in `quarantine`. Nothing else is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from partnerscore.errors import BadRow, ImportFailed
+from partnerscore.ingest import write
+from partnerscore.ingest.quarantine import record_import
+from partnerscore.ingest.readers import Dataset, read_dataset
+from partnerscore.ingest.store import Store, connected
+from partnerscore.ingest.tables import CONTRACT
+from partnerscore.ingest.validate import Validation, drop_work_tables, validate
+
+#: `progress(step, done, total)`: step is "read", "validate" or "write"; done/total count tables.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ImportReport:
+    """What one import read, added and rejected.
+
+    `status` is `ok` (nothing rejected), `partial` (bad rows skipped and quarantined) or `failed`
+    (nothing imported). `rows_added` counts new rows, replaced rows and new association versions, so a
+    re-import of the same data set reports 0 for every table.
+    """
+
+    import_id: str
+    source: str
+    imported_at: datetime
+    files: list[str]
+    rows_read: dict[str, int]
+    rows_added: dict[str, int] = field(default_factory=dict)
+    rejected: list[BadRow] = field(default_factory=list)
+    warnings: list[BadRow] = field(default_factory=list)
+    status: str = "ok"
+    rows_rejected: int = 0
+
+
+def import_dataset(path: Path | str, db: Store, *, skip_bad_rows: bool = False,
+                   progress: Progress | None = None, now: datetime | None = None) -> ImportReport:
+    """Import the data-set folder `path` into the store `db`.
+
+    Args:
+        path: a folder holding `<table>.csv` or `<table>.parquet` per contract table.
+        db: the store's file path (created if missing) or an open connection not inside a transaction.
+        skip_bad_rows: import the good rows and quarantine the bad ones, instead of failing.
+        progress: optional callback `progress(step, done, total)` for a progress bar.
+        now: the import time (UTC, naive) stored as `imported_at`; defaults to the clock.
+
+    Returns:
+        The report: rows read, added and rejected per table, warnings, and the import id.
+
+    Raises:
+        DatasetError: `path` is not a folder.
+        ImportFailed: some rows are bad and `skip_bad_rows` is false; nothing was imported.
+    """
+    now = _utc_naive(now)
+    dataset = read_dataset(path, progress)
+    report = ImportReport(
+        import_id=f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}", source=str(Path(path).resolve()),
+        imported_at=now, files=dataset.files, rows_read=_rows_read(dataset))
+    with connected(db) as con:
+        con.begin()
+        try:
+            validation = validate(dataset, con, progress)
+            report.rejected, report.warnings = validation.rejected, validation.warnings
+            report.rows_rejected = sum(report.rows_read.values()) - sum(validation.good_rows.values())
+            failed = bool(report.rejected) and not skip_bad_rows
+            if failed:
+                con.rollback()
+            else:
+                report.rows_added = _write(con, report, progress)
+                report.status = "partial" if report.rejected else "ok"
+                record_import(con, report, dataset)
+                drop_work_tables(con)
+                con.commit()
+        except BaseException:
+            _abort(con)
+            raise
+        if failed:
+            drop_work_tables(con)
+            report.status = "failed"
+            report.rows_added = dict.fromkeys(CONTRACT, 0)
+            _record_failure(con, report, dataset)
+            raise ImportFailed(report.rejected, report.import_id, report)
+    return report
+
+
+def check_dataset(path: Path | str, db: Store | None = None) -> Validation:
+    """Validate the data-set folder `path` without importing it.
+
+    Args:
+        path: the data-set folder.
+        db: an existing store whose ids the data set may refer to; None checks the data set alone.
+
+    Returns:
+        The problems an import would reject, and the unknown-workload warnings.
+    """
+    dataset = read_dataset(path)
+    with connected(db if db is not None else ":memory:", create=False) as con:
+        con.begin()
+        try:
+            return validate(dataset, con)
+        finally:
+            con.rollback()
+            drop_work_tables(con)
+
+
+def _utc_naive(now: datetime | None) -> datetime:
+    """The import time as naive UTC, the way the TIMESTAMP columns store it."""
+    now = now or datetime.now(UTC)
+    return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+
+
+def _rows_read(dataset: Dataset) -> dict[str, int]:
+    """Rows read per table, counting lines that could not be parsed."""
+    read = dict.fromkeys(CONTRACT, 0)
+    for table, raw in dataset.tables.items():
+        read[table] = raw.data.num_rows + sum(1 for p in raw.problems if p.row > 0)
+    return read
+
+
+def _write(con: duckdb.DuckDBPyConnection, report: ImportReport, progress: Progress | None) -> dict[str, int]:
+    """Write every table's good rows, in contract order; return rows added per table."""
+    added = {}
+    for done, table in enumerate(CONTRACT, start=1):
+        if table == "associations":
+            added[table] = write.append_versions(con, report.import_id, report.imported_at)
+        else:
+            added[table] = write.upsert(con, table)
+        if progress:
+            progress("write", done, len(CONTRACT))
+    return added
+
+
+def _abort(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the import's transaction (if still open) and drop its work tables."""
+    try:
+        con.rollback()
+    except duckdb.TransactionException:  # a failed COMMIT has already rolled back
+        pass
+    drop_work_tables(con)
+
+
+def _record_failure(con: duckdb.DuckDBPyConnection, report: ImportReport, dataset: Dataset) -> None:
+    """Record a failed import and its problems, in a transaction of its own."""
+    con.begin()
+    try:
+        record_import(con, report, dataset)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise

@@ -1,0 +1,113 @@
+"""The import log and the quarantine: what each import read, added and rejected, kept in the store.
+
+Every import, good or failed, leaves one row in `imports`. Each problem it found leaves one row in
+`quarantine` with its file, row, column and reason, and the row's cells as JSON (`raw`), so a user can
+read what was rejected and why long after the command's output is gone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from partnerscore.errors import BadRow
+from partnerscore.ingest.readers import ROW, Dataset
+from partnerscore.ingest.store import Store, connected
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+
+    from partnerscore.ingest.importer import ImportReport
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """One line of the import log."""
+
+    import_id: str
+    source: str
+    imported_at: datetime
+    files: list[str]
+    rows_read: int
+    rows_added: int
+    rows_rejected: int
+    status: str
+
+
+def list_imports(db: Store) -> list[ImportRecord]:
+    """Every import recorded in the store, oldest first.
+
+    Args:
+        db: the store's file path, or an open connection.
+    """
+    with connected(db, create=False) as con:
+        rows = con.sql("SELECT import_id, source, imported_at, files, rows_read, rows_added, "
+                       "rows_rejected, status FROM imports ORDER BY imported_at, rowid").fetchall()
+    return [ImportRecord(i, s, at, json.loads(f), r, a, x, st) for i, s, at, f, r, a, x, st in rows]
+
+
+def list_quarantine(db: Store, import_id: str | None = None) -> list[BadRow]:
+    """The problems that imports rejected: those of `import_id`, or of every import when None.
+
+    Args:
+        db: the store's file path, or an open connection.
+        import_id: an id from `list_imports` or an `ImportReport`.
+
+    Returns:
+        The problems in import order, each import's in the order validation found them (data-set
+        files in contract order, then row and column).
+    """
+    where, params = ("WHERE q.import_id = ?", [import_id]) if import_id else ("", [])
+    with connected(db, create=False) as con:
+        rows = con.execute(f"""
+            SELECT q.file, q.row, q.column_name, q.reason FROM quarantine q
+            LEFT JOIN imports i USING (import_id) {where}
+            ORDER BY i.imported_at, i.rowid, q.rowid""",
+                           params).fetchall()
+    return [BadRow(file, row, column, reason) for file, row, column, reason in rows]
+
+
+def record_import(con: duckdb.DuckDBPyConnection, report: ImportReport, dataset: Dataset) -> None:
+    """Write the report's `imports` row and one `quarantine` row per rejected problem, in bulk."""
+    rejected = report.rejected
+    con.execute("INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+        report.import_id, report.source, report.imported_at, json.dumps(report.files),
+        sum(report.rows_read.values()), sum(report.rows_added.values()), report.rows_rejected,
+        report.status])
+    raws = _raw_cells(dataset, rejected)
+    quarantine = pa.table({
+        "import_id": pa.array([report.import_id] * len(rejected), pa.string()),
+        "file": pa.array([b.file for b in rejected], pa.string()),
+        "row": pa.array([b.row for b in rejected], pa.int64()),
+        "column_name": pa.array([b.column for b in rejected], pa.string()),
+        "reason": pa.array([b.reason for b in rejected], pa.string()),
+        "raw": pa.array([raws.get((b.file, b.row)) for b in rejected], pa.string()),
+    })
+    con.register("ps_quarantine", quarantine)
+    try:
+        con.execute("INSERT INTO quarantine SELECT * FROM ps_quarantine")
+    finally:
+        con.unregister("ps_quarantine")
+
+
+def _raw_cells(dataset: Dataset, rejected: list[BadRow]) -> dict[tuple[str, int], str]:
+    """The cells of each rejected row as a JSON object, keyed by (file, row); only bad rows are read."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for bad in rejected:
+        if bad.row > 0:
+            wanted[bad.file].add(bad.row)
+    cells = {}
+    for raw in dataset.tables.values():
+        if raw.file not in wanted:
+            continue
+        rows = raw.data.filter(pc.is_in(raw.data[ROW], pa.array(sorted(wanted[raw.file]), pa.int64())))
+        for record in rows.to_pylist():
+            number = record.pop(ROW)
+            cells[raw.file, number] = json.dumps(record, ensure_ascii=False)
+    return cells

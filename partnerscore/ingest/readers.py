@@ -1,0 +1,203 @@
+"""Read a data-set folder into string tables, one per table of the data contract.
+
+A data set holds `<table>.csv` or `<table>.parquet` for each table of `CONTRACT` (file names match
+case-insensitively). Every cell is read as text, whatever the file format, so that validation can
+report the exact bad cell as the user wrote it. Column names are trimmed and lower-cased; columns the
+contract does not know are kept (they show in the quarantine) but nothing else reads them. Cells are
+trimmed, and an empty cell is missing (null). Each table gets a `_row` column: 1 = first data row.
+
+Problems with a whole file (both formats present, unreadable file, a required table absent) are
+`BadRow`s with row 0; a CSV line with the wrong number of fields is a `BadRow` with its row number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from partnerscore.errors import BadRow, DatasetError
+from partnerscore.ingest.tables import CONTRACT, REQUIRED_TABLES
+
+#: Name of the row-number column added to every table read.
+ROW = "_row"
+FORMATS = ("csv", "parquet")
+
+
+@dataclass
+class RawTable:
+    """One input table as read: every column text, plus `_row`; `problems` found while reading."""
+
+    table: str
+    file: str
+    data: pa.Table
+    problems: list[BadRow] = field(default_factory=list)
+
+    @property
+    def columns(self) -> set[str]:
+        """The column names the file's header holds (lower case)."""
+        return set(self.data.column_names) - {ROW}
+
+
+@dataclass
+class Dataset:
+    """The tables of one data-set folder, and the problems that concern whole files."""
+
+    path: Path
+    tables: dict[str, RawTable]
+    problems: list[BadRow] = field(default_factory=list)
+
+    @property
+    def files(self) -> list[str]:
+        """The file names read, in contract order."""
+        return [raw.file for raw in self.tables.values()]
+
+
+def read_dataset(path: Path | str,
+                 progress: Callable[[str, int, int], None] | None = None) -> Dataset:
+    """Read every contract table found in the folder `path`, as text.
+
+    Args:
+        path: the data-set folder.
+        progress: called as `progress("read", tables_done, tables_total)`.
+
+    Returns:
+        The tables found (in contract order) and the file-level problems.
+
+    Raises:
+        DatasetError: `path` is not a folder.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DatasetError(f"{folder} is not a folder; give the folder that holds customers.csv, "
+                           "usage.csv, …")
+    by_name = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+    tables: dict[str, RawTable] = {}
+    problems: list[BadRow] = []
+    for done, table in enumerate(CONTRACT, start=1):
+        found = [by_name[f"{table}.{fmt}"] for fmt in FORMATS if f"{table}.{fmt}" in by_name]
+        if found:
+            tables[table] = read_table(table, found[0])
+        if len(found) > 1:  # read one anyway, so that rows naming its ids say why they are rejected
+            tables[table].problems.insert(0, BadRow(
+                found[0].name, 0, None, f"both {found[0].name} and {found[1].name} are present",
+                "keep one of the two files"))
+        elif not found and table in REQUIRED_TABLES:
+            problems.append(BadRow(f"{table}.csv", 0, None,
+                                   f"the data set has no {table}.csv or {table}.parquet",
+                                   "add the file to the data-set folder"))
+        if progress:
+            progress("read", done, len(CONTRACT))
+    return Dataset(folder, tables, problems)
+
+
+def read_table(table: str, file: Path) -> RawTable:
+    """Read one CSV or Parquet file of contract table `table` as text columns."""
+    try:
+        if file.suffix.lower() == ".parquet":
+            raw = RawTable(table, file.name, _read_parquet(table, file))
+        else:
+            raw = _read_csv(table, file)
+    except (pa.ArrowException, OSError) as exc:
+        kind = "Parquet" if file.suffix.lower() == ".parquet" else "UTF-8 CSV with a header row"
+        empty = pa.table({ROW: pa.array([], pa.int64())})
+        return RawTable(table, file.name, empty,
+                        [BadRow(file.name, 0, None, f"cannot be read as {kind}: {_first_line(exc)}")])
+    raw.data, dupes = _normalise_names(raw.data, {c.name for c in CONTRACT[table]})
+    raw.problems += [BadRow(file.name, 0, name, "the column appears twice in the header",
+                            "keep one of the two columns") for name in dupes]
+    return raw
+
+
+def _read_csv(table: str, file: Path) -> RawTable:
+    names = pacsv.open_csv(file, parse_options=_parse_options(lambda _row: "skip")).schema.names
+    skipped: list[tuple[int, int, int]] = []
+
+    def malformed(row: pacsv.InvalidRow) -> str:
+        skipped.append((row.number or 0, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    data = pacsv.read_csv(
+        file,
+        read_options=pacsv.ReadOptions(use_threads=False),
+        parse_options=_parse_options(malformed),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False),
+    )
+    # The handler reports the file's line number (the header is line 1); data row = line - 1.
+    bad_rows = [line - 1 for line, _, _ in skipped]
+    problems = [BadRow(file.name, line - 1, None, f"has {got} fields where the header has {want}")
+                for line, want, got in skipped]
+    return RawTable(table, file.name, _clean(data, _row_numbers(data.num_rows, bad_rows)), problems)
+
+
+def _parse_options(handler) -> pacsv.ParseOptions:
+    return pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=handler)
+
+
+def _row_numbers(kept: int, skipped: list[int]) -> pa.Array:
+    """Row numbers of the rows kept when the rows `skipped` (1-based) were dropped while reading."""
+    total = kept + len(skipped)
+    gone = set(skipped)
+    numbers = [n for n in range(1, total + 1) if n not in gone] if gone else None
+    if numbers is None or len(numbers) != kept:  # a multi-line cell shifted the line count
+        return pa.array(range(1, kept + 1), pa.int64())
+    return pa.array(numbers, pa.int64())
+
+
+def _read_parquet(table: str, file: Path) -> pa.Table:
+    data = pq.read_table(file)
+    types = {c.name: c.type for c in CONTRACT[table]}
+    columns = [_as_text(col, types.get(name.strip().lower())) for name, col in
+               zip(data.column_names, data.columns)]
+    text = pa.table(dict(zip(data.column_names, columns))) if columns else pa.table({})
+    return _clean(text, pa.array(range(1, data.num_rows + 1), pa.int64()))
+
+
+def _as_text(col: pa.ChunkedArray, contract_type: str | None) -> pa.ChunkedArray:
+    """A Parquet column as the text a CSV would hold: dates ISO, months YYYY-MM, true/false."""
+    kind = col.type
+    if pa.types.is_timestamp(kind) and kind.tz is not None:
+        col = pc.local_timestamp(col)
+    if contract_type == "month" and (pa.types.is_date(kind) or pa.types.is_timestamp(kind)):
+        return pc.strftime(col, format="%Y-%m")
+    if pa.types.is_timestamp(kind) and contract_type == "date":
+        return pc.cast(pc.cast(col, pa.date32()), pa.string())
+    if pa.types.is_dictionary(kind):
+        col = pc.cast(col, kind.value_type)
+    return pc.cast(col, pa.string())
+
+
+def _clean(data: pa.Table, rows: pa.Array) -> pa.Table:
+    """Trim every cell, make empty cells null, and add the `_row` column."""
+    columns = {}
+    for name, col in zip(data.column_names, data.columns):
+        trimmed = pc.utf8_trim_whitespace(col)
+        columns[name] = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    columns = {name: col for name, col in columns.items() if name.strip().lower() != ROW}
+    columns[ROW] = rows
+    return pa.table(columns)
+
+
+def _normalise_names(data: pa.Table, known: set[str]) -> tuple[pa.Table, list[str]]:
+    """Lower-case and trim column names; a repeated contract column is reported, other repeats renamed."""
+    seen: set[str] = set()
+    names, dupes = [], []
+    for name in data.column_names:
+        norm = name.strip().lower()
+        if norm in seen:
+            if norm in known:
+                dupes.append(norm)
+            norm = f"{norm}_{len(names)}"
+        seen.add(norm)
+        names.append(norm)
+    return data.rename_columns(names), dupes
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

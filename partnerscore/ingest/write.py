@@ -1,0 +1,126 @@
+"""Write the good rows of a validated data set into the canonical tables, in bulk.
+
+`canonical_select` turns the text cells of `ps_good_<table>` into the stored columns (dates, micro-dollars,
+normalised names and enumerations). Partners, customers, subscriptions, usage and certifications are
+upserted by key: an identical row is no change, a different one replaces the stored row. Associations
+are a ledger: a row is only ever added, as a new version, when no stored version of the same
+`association_id` has the same contract fields. Each function returns the number of rows it added or
+replaced, so re-importing a data set reports 0 everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from partnerscore.ingest.checks import enum_value
+from partnerscore.ingest.readers import ROW
+from partnerscore.ingest.tables import MICROS_PER_DOLLAR
+
+#: Key of each upserted table; its other stored columns are compared to tell a change.
+KEYS: dict[str, tuple[str, ...]] = {
+    "partners": ("partner_id",),
+    "customers": ("tenant_id",),
+    "subscriptions": ("subscription_id",),
+    "usage": ("month", "subscription_id", "workload_key"),
+    "certifications": ("partner_id", "person_id", "cert_key", "earned_on"),
+}
+
+#: The contract fields of an association version: two rows equal on all of these are the same version.
+ASSOCIATION_FIELDS = (
+    "association_id", "partner_id", "type", "tenant_id", "subscription_id", "workload", "workload_key",
+    "incentive", "poe_status", "indirect_provider_id", "rbac_role", "start_date", "end_date",
+    "principal_id", "principal_type", "recorded_at",
+)
+
+
+def _micros(column: str) -> str:
+    # DuckDB rounds a DECIMAL half away from zero, and DECIMAL keeps the cents exact.
+    return f"CAST(round(CAST({column} AS DECIMAL(38, 12)) * {MICROS_PER_DOLLAR}) AS BIGINT)"
+
+
+def _date(column: str) -> str:
+    return f"CAST({column} AS DATE)"
+
+
+#: Stored column -> SQL over the good raw rows `r` (joined to the name lookups `w` and `k`).
+CANONICAL: dict[str, dict[str, str]] = {
+    "partners": {"partner_id": "partner_id", "name": "name",
+                 "role": enum_value("partners", "role", "role"), "parent_partner_id": "parent_partner_id"},
+    "customers": {"tenant_id": "tenant_id", "name": "name", "country": "country",
+                  "segment": enum_value("customers", "segment", "segment")},
+    "subscriptions": {"subscription_id": "subscription_id", "tenant_id": "tenant_id",
+                      "program": enum_value("subscriptions", "program", "program"),
+                      "cloud": enum_value("subscriptions", "cloud", "cloud"),
+                      "start_date": _date("start_date"), "end_date": _date("end_date")},
+    "associations": {
+        "association_id": "association_id", "partner_id": "partner_id",
+        "type": enum_value("associations", "type", "type"), "tenant_id": "tenant_id",
+        "subscription_id": "subscription_id", "workload": "r.workload", "workload_key": "w.workload_key",
+        "incentive": "coalesce(lower(incentive) = 'true', false)",
+        "poe_status": f"coalesce({enum_value('associations', 'poe_status', 'poe_status')}, 'none')",
+        "indirect_provider_id": "indirect_provider_id", "rbac_role": "rbac_role",
+        "start_date": _date("start_date"), "end_date": _date("end_date"),
+        "principal_id": "principal_id",
+        "principal_type": enum_value("associations", "principal_type", "principal_type"),
+        "recorded_at": _date("recorded_at"),
+    },
+    "usage": {"month": "CAST(month || '-01' AS DATE)", "tenant_id": "tenant_id",
+              "subscription_id": "subscription_id", "workload": "r.workload",
+              "workload_key": "w.workload_key", "acr_micros": _micros("acr_usd"),
+              "paid_units": "CAST(paid_units AS BIGINT)", "active_units": "CAST(active_units AS BIGINT)",
+              "revenue_micros": _micros("revenue_usd")},
+    "certifications": {"partner_id": "partner_id", "person_id": "person_id",
+                       "certification": "r.certification", "cert_key": "k.cert_key",
+                       "earned_on": _date("earned_on"), "expires_on": _date("expires_on")},
+}
+
+
+def canonical_select(table: str) -> str:
+    """SQL selecting the good rows of `table` as stored columns, plus `_row`, in row order."""
+    columns = ", ".join(f"{sql} AS {name}" for name, sql in CANONICAL[table].items())
+    joins = {"associations": " LEFT JOIN ps_workloads w USING (workload)",
+             "usage": " JOIN ps_workloads w USING (workload)",
+             "certifications": " JOIN ps_certs k USING (certification)"}.get(table, "")
+    return f"SELECT r.{ROW}, {columns} FROM ps_good_{table} r{joins}"
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Insert new rows of `table` and replace changed ones; return how many rows were added or replaced."""
+    key = KEYS[table]
+    columns = list(CANONICAL[table])
+    on = " AND ".join(f"s.{k} = n.{k}" for k in key)
+    differs = " OR ".join(f"s.{c} IS DISTINCT FROM n.{c}" for c in columns if c not in key)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ps_changed AS
+        SELECT n.* FROM ({canonical_select(table)}) n LEFT JOIN {table} s ON {on}
+        WHERE s.{key[0]} IS NULL OR {differs}""")
+    names = ", ".join(columns)
+    con.execute(f"INSERT OR REPLACE INTO {table} ({names}) SELECT {names} FROM ps_changed")
+    changed = con.execute("SELECT count(*) FROM ps_changed").fetchall()[0][0]
+    con.execute("DROP TABLE ps_changed")
+    return changed
+
+
+def append_versions(con: duckdb.DuckDBPyConnection, import_id: str, now: datetime) -> int:
+    """Add each association row that is not already a stored version; return how many were added.
+
+    New versions get `version_seq` numbers above every stored one, in row order; a row repeated inside
+    the data set is added once.
+    """
+    same = " AND ".join(f"a.{f} IS NOT DISTINCT FROM n.{f}" for f in ASSOCIATION_FIELDS)
+    fields = ", ".join(ASSOCIATION_FIELDS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ps_versions AS
+        SELECT n.* FROM ({canonical_select('associations')}) n ANTI JOIN associations a ON {same}
+        QUALIFY row_number() OVER (PARTITION BY {fields} ORDER BY n.{ROW}) = 1""")
+    con.execute(f"""
+        INSERT INTO associations (version_seq, {fields}, known_from, imported_at, import_id)
+        SELECT (SELECT coalesce(max(version_seq), 0) FROM associations)
+                   + row_number() OVER (ORDER BY {ROW}),
+               {fields}, coalesce(recorded_at, start_date), ?, ?
+        FROM ps_versions""", [now, import_id])
+    added = con.execute("SELECT count(*) FROM ps_versions").fetchall()[0][0]
+    con.execute("DROP TABLE ps_versions")
+    return added

@@ -1,0 +1,282 @@
+"""Importing a data set: what is stored, what a re-import or a correction changes, and all-or-nothing.
+
+Each test builds its data set in `tmp_path` from the clean one in `tests/data/ingest/base/`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from partnerscore.errors import BadRow, DatasetError, ImportFailed
+from partnerscore.ingest import write
+from partnerscore.ingest.importer import import_dataset
+from partnerscore.ingest.quarantine import list_imports, list_quarantine
+from partnerscore.ingest.store import open_store
+
+BASE = Path(__file__).parent / "data" / "ingest" / "base"
+NOW = dt.datetime(2026, 1, 15, 9, 30)
+CANONICAL = ("partners", "customers", "subscriptions", "associations", "usage", "certifications")
+ORDER = {"associations": "version_seq", "usage": "month, subscription_id, workload_key",
+         "certifications": "partner_id, person_id, cert_key"}
+
+
+def build(tmp_path: Path, name: str = "dataset", **cells: str) -> Path:
+    """A copy of the base data set; `cells` like `usage__1__acr_usd="9"` overwrite one cell each."""
+    folder = tmp_path / name
+    shutil.copytree(BASE, folder)
+    for key, value in cells.items():
+        table, row, column = key.split("__")
+        set_cell(folder / f"{table}.csv", int(row), column, value)
+    return folder
+
+
+def set_cell(path: Path, row: int, column: str, value: str) -> None:
+    with open(path, newline="", encoding="utf-8") as f:
+        header, *rows = list(csv.reader(f))
+    rows[row - 1][header.index(column)] = value
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header, *rows])
+
+
+def snapshot(db: Path, tables=CANONICAL) -> dict[str, list[tuple]]:
+    """Every row of the canonical tables, in a stable order."""
+    with duckdb.connect(str(db)) as con:
+        return {t: con.sql(f"SELECT * FROM {t} ORDER BY {ORDER.get(t, 1)}").fetchall() for t in tables}
+
+
+def one(db: Path, sql: str):
+    with duckdb.connect(str(db)) as con:
+        return con.sql(sql).fetchall()
+
+
+STORED_VALUES = [
+    pytest.param("SELECT acr_micros FROM usage WHERE workload = 'Virtual Machines' AND month = '2025-01-01'",
+                 [(1_200_500_000,)], id="Money is stored as integer micro-dollars"),
+    pytest.param("SELECT acr_micros FROM usage WHERE workload = 'Virtual Machines' AND month = '2025-02-01'",
+                 [(1,)], id="Half a micro-dollar rounds up"),
+    pytest.param("SELECT acr_micros FROM usage WHERE workload = 'SQL Database'",
+                 [(-12_345_679,)], id="A negative half micro-dollar rounds away from zero"),
+    pytest.param("SELECT month, workload_key, paid_units, active_units FROM usage WHERE subscription_id = 'S2'",
+                 [(dt.date(2025, 1, 1), "exchange online", 250, 180)],
+                 id="A month is stored as its first day and a workload under its catalogue key"),
+    pytest.param("SELECT revenue_micros FROM usage WHERE subscription_id = 'S3'", [(4_999_990_000,)],
+                 id="Revenue is stored as micro-dollars"),
+    pytest.param("SELECT cert_key FROM certifications ORDER BY person_id",
+                 [("azure administrator associate",), ("az-104",), ("teams administrator associate",)],
+                 id="A certification is keyed without its Microsoft Certified prefix"),
+    pytest.param("SELECT association_id, version_seq, incentive, poe_status, known_from FROM associations "
+                 "ORDER BY version_seq",
+                 [("A1", 1, False, "none", dt.date(2025, 1, 1)), ("A2", 2, False, "none", dt.date(2025, 2, 1)),
+                  ("A3", 3, True, "approved", dt.date(2025, 3, 10)), ("A4", 4, False, "none", dt.date(2024, 7, 1)),
+                  ("A5", 5, False, "none", dt.date(2025, 3, 15))],
+                 id="Associations get versions in row order, defaults, and are known from recorded_at or start"),
+    pytest.param("SELECT DISTINCT imported_at FROM associations", [(NOW,)],
+                 id="Every ledger row carries the import time"),
+    pytest.param("SELECT end_date FROM subscriptions WHERE subscription_id = 'S2'", [(dt.date(2027, 6, 30),)],
+                 id="Dates are stored as dates"),
+]
+
+
+@pytest.fixture(scope="module")
+def clean_store(tmp_path_factory) -> Path:
+    """A store holding the clean base data set, shared by the read-only tests below."""
+    tmp_path = tmp_path_factory.mktemp("clean")
+    import_dataset(build(tmp_path), tmp_path / "store.duckdb", now=NOW)
+    return tmp_path / "store.duckdb"
+
+
+@pytest.mark.parametrize(("sql", "expected"), STORED_VALUES)
+def test_import_clean_dataset_stores_canonical_values(clean_store: Path, sql: str, expected) -> None:
+    assert one(clean_store, sql) == expected
+
+
+def test_import_clean_dataset_reports_rows_added(tmp_path: Path) -> None:
+    steps = []
+    report = import_dataset(build(tmp_path), tmp_path / "store.duckdb", now=NOW,
+                            progress=lambda step, done, total: steps.append((step, done, total)))
+    assert (report.status, report.rejected, report.warnings) == ("ok", [], [])
+    assert report.rows_added == {"partners": 3, "customers": 3, "subscriptions": 3, "associations": 5,
+                                 "usage": 5, "certifications": 3}
+    assert report.rows_read == report.rows_added
+    assert steps[-1] == ("write", 6, 6) and ("validate", 6, 6) in steps and ("read", 6, 6) in steps
+    assert [(i.import_id, i.status, i.rows_added) for i in list_imports(tmp_path / "store.duckdb")] == [
+        (report.import_id, "ok", 22)]
+
+
+def test_reimport_of_the_same_dataset_changes_nothing(tmp_path: Path) -> None:
+    db, folder = tmp_path / "store.duckdb", build(tmp_path)
+    import_dataset(folder, db, now=NOW)
+    before = snapshot(db)
+    again = import_dataset(folder, db, now=NOW + dt.timedelta(days=1))
+    assert set(again.rows_added.values()) == {0}
+    assert snapshot(db) == before
+
+
+def test_reimport_with_changed_usage_replaces_the_row_and_counts_it(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    report = import_dataset(build(tmp_path, "changed", usage__1__acr_usd="1300"), db, now=NOW)
+    assert report.rows_added == dict.fromkeys(CANONICAL, 0) | {"usage": 1}
+    assert one(db, "SELECT count(*), max(acr_micros) FROM usage WHERE workload = 'Virtual Machines'") == [
+        (2, 1_300_000_000)]
+
+
+def test_association_correction_adds_a_version_and_keeps_the_first(tmp_path: Path) -> None:
+    db, original = tmp_path / "store.duckdb", build(tmp_path)
+    import_dataset(original, db, now=NOW)
+    corrected = build(tmp_path, "corrected", associations__3__end_date="2025-12-31",
+                      associations__3__recorded_at="2025-06-01")
+    report = import_dataset(corrected, db, now=NOW)
+    assert report.rows_added["associations"] == 1
+    assert one(db, "SELECT version_seq, end_date, known_from FROM associations WHERE association_id = 'A3' "
+                   "ORDER BY version_seq") == [(3, dt.date(2026, 2, 28), dt.date(2025, 3, 10)),
+                                               (6, dt.date(2025, 12, 31), dt.date(2025, 6, 1))]
+    assert import_dataset(original, db, now=NOW).rows_added["associations"] == 0
+
+
+def test_association_row_repeated_in_a_file_adds_one_version(tmp_path: Path) -> None:
+    folder = build(tmp_path)
+    with open(folder / "associations.csv", "a", encoding="utf-8") as f:
+        f.write("A1,P1,csp_direct,T1,S1,,false,NONE,,,2025-01-01,,,,\n")
+    report = import_dataset(folder, tmp_path / "store.duckdb", now=NOW)
+    assert report.rows_added["associations"] == 5
+
+
+def test_failed_import_changes_nothing_but_is_listed_in_the_quarantine(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    before = snapshot(db)
+    bad = build(tmp_path, "bad", usage__1__acr_usd="999", usage__2__month="2025-13")
+    with pytest.raises(ImportFailed) as failed:
+        import_dataset(bad, db, now=NOW)
+    expected = [BadRow("usage.csv", 2, "month", "'2025-13' is not YYYY-MM")]
+    assert failed.value.bad_rows == expected
+    assert snapshot(db) == before
+    assert list_quarantine(db, failed.value.import_id) == expected
+    last = list_imports(db)[-1]
+    assert (last.import_id, last.status, last.rows_added, last.rows_rejected) == (
+        failed.value.import_id, "failed", 0, 1)
+    raw = one(db, "SELECT raw FROM quarantine")[0][0]
+    assert json.loads(raw) == {"month": "2025-13", "tenant_id": "T1", "subscription_id": "S1",
+                               "workload": "Virtual Machines", "acr_usd": "0.0000005", "paid_units": None,
+                               "active_units": None, "revenue_usd": None}
+
+
+def test_skip_bad_rows_imports_the_good_rows_and_quarantines_the_bad(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    folder = build(tmp_path, usage__2__month="2025-13")
+    with open(folder / "partners.csv", "a", encoding="utf-8") as f:
+        f.write("P9,Tailspin,services,,surplus\n")
+    report = import_dataset(folder, db, skip_bad_rows=True, now=NOW)
+    assert report.status == "partial"
+    assert (report.rows_read["usage"], report.rows_added["usage"]) == (5, 4)
+    assert (report.rows_read["partners"], report.rows_added["partners"]) == (4, 3)
+    assert [str(b) for b in list_quarantine(db)] == [
+        "partners.csv:4: has 5 fields where the header has 4; fix the row or re-run with --skip-bad-rows",
+        "usage.csv:2 column month: '2025-13' is not YYYY-MM; fix the row or re-run with --skip-bad-rows"]
+    assert list_imports(db)[-1].rows_rejected == 2
+
+
+def test_crash_mid_import_leaves_the_store_as_it_was(tmp_path: Path, monkeypatch) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    before = snapshot(db, (*CANONICAL, "imports", "quarantine"))
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(write, "append_versions", crash)  # after partners..subscriptions were upserted
+    changed = build(tmp_path, "changed", partners__1__name="Contoso Renamed", customers__1__segment="enterprise")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        import_dataset(changed, db, now=NOW)
+    assert snapshot(db, (*CANONICAL, "imports", "quarantine")) == before
+
+
+def _as_parquet(folder: Path) -> Path:
+    """The same data set with every table as a typed Parquet file (dates, numbers, booleans)."""
+    out = folder.parent / "parquet"
+    out.mkdir()
+    for path in folder.glob("*.csv"):
+        table = pacsv.read_csv(path)  # lets pyarrow infer types, as a Parquet writer would keep them
+        if path.stem == "usage":
+            months = [dt.date.fromisoformat(m + "-01") for m in table["month"].to_pylist()]
+            table = table.set_column(0, "month", pa.array(months, pa.date32()))
+        pq.write_table(table, out / f"{path.stem}.parquet")
+    return out
+
+
+def test_csv_and_parquet_give_the_same_stored_tables(tmp_path: Path) -> None:
+    folder = build(tmp_path)
+    import_dataset(folder, tmp_path / "csv.duckdb", now=NOW)
+    report = import_dataset(_as_parquet(folder), tmp_path / "parquet.duckdb", now=NOW)
+    assert report.files[0] == "partners.parquet"
+    drop_import_id = lambda rows: [r[:-1] for r in rows]  # noqa: E731 - import ids differ by design
+    csv_rows, parquet_rows = snapshot(tmp_path / "csv.duckdb"), snapshot(tmp_path / "parquet.duckdb")
+    csv_rows["associations"] = drop_import_id(csv_rows["associations"])
+    parquet_rows["associations"] = drop_import_id(parquet_rows["associations"])
+    assert parquet_rows == csv_rows
+
+
+def test_headers_match_case_insensitively_in_any_order_and_extra_columns_are_ignored(tmp_path: Path) -> None:
+    base = build(tmp_path)
+    import_dataset(base, tmp_path / "base.duckdb", now=NOW)
+    shuffled = build(tmp_path, "shuffled")
+    (shuffled / "partners.csv").unlink()
+    (shuffled / "Partners.csv").write_text(
+        " Name ,PARTNER_ID,Notes,Role,Parent_Partner_ID\n"
+        "Contoso Cloud,P1,vip,direct_bill,\nFabrikam Distribution,P2,,indirect_provider,\n"
+        "Northwind Resale,P3,,INDIRECT_RESELLER,P2\n", encoding="utf-8")
+    report = import_dataset(shuffled, tmp_path / "shuffled.duckdb", now=NOW)
+    assert report.rejected == []
+    assert snapshot(tmp_path / "shuffled.duckdb", ("partners",)) == snapshot(tmp_path / "base.duckdb", ("partners",))
+
+
+def test_enumerations_in_another_case_are_stored_in_the_contract_case(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path, associations__4__type="dpor", subscriptions__1__program="csp",
+                         subscriptions__1__cloud="Azure"), db, now=NOW)
+    assert one(db, "SELECT type FROM associations WHERE association_id = 'A4'") == [("DPOR",)]
+    assert one(db, "SELECT program, cloud FROM subscriptions WHERE subscription_id = 'S1'") == [("CSP", "azure")]
+
+
+def test_ids_already_in_the_store_satisfy_references(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    later = tmp_path / "later"
+    later.mkdir()
+    for path in BASE.glob("*.csv"):  # header-only files, then one new month of usage
+        (later / path.name).write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    with open(later / "usage.csv", "a", encoding="utf-8") as f:
+        f.write("2025-03,T1,S1,Virtual Machines,10,,,\n")
+    report = import_dataset(later, db, now=NOW)
+    assert report.rows_added == dict.fromkeys(CANONICAL, 0) | {"usage": 1}
+
+
+def test_import_into_an_open_connection_leaves_it_usable(tmp_path: Path) -> None:
+    con = open_store(":memory:")
+    report = import_dataset(build(tmp_path), con, now=NOW)
+    assert con.sql("SELECT count(*) FROM usage").fetchall() == [(report.rows_added["usage"],)]
+    assert [b.reason for b in list_quarantine(con)] == []
+
+
+def test_open_store_twice_keeps_the_data(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    open_store(db).close()
+    import_dataset(build(tmp_path), db, now=NOW)
+    open_store(db).close()
+    assert one(db, "SELECT count(*) FROM partners") == [(3,)]
+
+
+def test_import_of_a_path_that_is_not_a_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="is not a folder"):
+        import_dataset(tmp_path / "nowhere", tmp_path / "store.duckdb")

@@ -1,0 +1,240 @@
+"""Each kind of bad input gives exactly the one-line messages a user reads.
+
+Every case starts from the clean data set in `tests/data/ingest/base/`, changes a few cells, imports it
+into a fresh store and compares the `ImportFailed` lines word for word.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from partnerscore.errors import BadRow, ImportFailed
+from partnerscore.ingest.importer import check_dataset, import_dataset
+
+BASE = Path(__file__).parent / "data" / "ingest" / "base"
+FIX = "; fix the row or re-run with --skip-bad-rows"
+
+
+def set_cell(table: str, row: int, column: str, value: str):
+    """An edit: write `value` into `column` of data row `row` (1 = first) of `<table>.csv`."""
+    def edit(folder: Path) -> None:
+        header, rows = _read(folder / f"{table}.csv")
+        rows[row - 1][header.index(column)] = value
+        _write(folder / f"{table}.csv", header, rows)
+    return edit
+
+
+def add_row(table: str, **cells: str):
+    """An edit: append a row to `<table>.csv`; missing cells are empty."""
+    def edit(folder: Path) -> None:
+        header, rows = _read(folder / f"{table}.csv")
+        rows.append([cells.get(name, "") for name in header])
+        _write(folder / f"{table}.csv", header, rows)
+    return edit
+
+
+def drop_column(table: str, column: str):
+    """An edit: remove `column` from `<table>.csv`."""
+    def edit(folder: Path) -> None:
+        header, rows = _read(folder / f"{table}.csv")
+        i = header.index(column)
+        _write(folder / f"{table}.csv", header[:i] + header[i + 1:], [r[:i] + r[i + 1:] for r in rows])
+    return edit
+
+
+def append_text(file: str, text: str):
+    """An edit: append raw text to a file (for lines the CSV writer would not produce)."""
+    def edit(folder: Path) -> None:
+        with open(folder / file, "a", encoding="utf-8") as f:
+            f.write(text)
+    return edit
+
+
+def with_bom(file: str):
+    """An edit: start the file with a UTF-8 byte-order mark, as Excel writes it."""
+    def edit(folder: Path) -> None:
+        path = folder / file
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    return edit
+
+
+def remove_file(file: str):
+    """An edit: delete a file from the data set."""
+    return lambda folder: (folder / file).unlink()
+
+
+def parquet_copy(table: str):
+    """An edit: also write `<table>.parquet` beside `<table>.csv`."""
+    return lambda folder: pq.write_table(pacsv.read_csv(folder / f"{table}.csv"), folder / f"{table}.parquet")
+
+
+def build(tmp_path: Path, *edits) -> Path:
+    """A copy of the base data set with `edits` applied."""
+    folder = tmp_path / "dataset"
+    shutil.copytree(BASE, folder)
+    for edit in edits:
+        edit(folder)
+    return folder
+
+
+def _read(path: Path) -> tuple[list[str], list[list[str]]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        header, *rows = list(csv.reader(f))
+    return header, rows
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([header, *rows])
+
+
+CASES = [
+    pytest.param([set_cell("usage", 2, "month", "2025-13")],
+                 [f"usage.csv:2 column month: '2025-13' is not YYYY-MM{FIX}"],
+                 id="A month 13 is not YYYY-MM"),
+    pytest.param([set_cell("associations", 2, "start_date", "2025-02-30")],
+                 [f"associations.csv:2 column start_date: '2025-02-30' is not YYYY-MM-DD{FIX}"],
+                 id="30 February is not a date"),
+    pytest.param([set_cell("certifications", 1, "earned_on", "01/05/2025")],
+                 [f"certifications.csv:1 column earned_on: '01/05/2025' is not YYYY-MM-DD{FIX}"],
+                 id="A day-first date is not ISO"),
+    pytest.param([set_cell("usage", 1, "subscription_id", "S9")],
+                 [f"usage.csv:1 column subscription_id: 'S9' is not in subscriptions.csv or in the store{FIX}"],
+                 id="Usage of a subscription that neither the data set nor the store holds is rejected"),
+    pytest.param([set_cell("subscriptions", 1, "start_date", "2025-1-1")],
+                 [f"subscriptions.csv:1 column start_date: '2025-1-1' is not YYYY-MM-DD{FIX}",
+                  f"associations.csv:1 column subscription_id: 'S1' names a rejected row (subscriptions.csv:1){FIX}",
+                  f"associations.csv:2 column subscription_id: 'S1' names a rejected row (subscriptions.csv:1){FIX}",
+                  f"usage.csv:1 column subscription_id: 'S1' names a rejected row (subscriptions.csv:1){FIX}",
+                  f"usage.csv:2 column subscription_id: 'S1' names a rejected row (subscriptions.csv:1){FIX}",
+                  f"usage.csv:3 column subscription_id: 'S1' names a rejected row (subscriptions.csv:1){FIX}"],
+                 id="Rows naming a rejected subscription say which row was rejected"),
+    pytest.param([set_cell("associations", 4, "subscription_id", "")],
+                 [f"associations.csv:4 column subscription_id: is required for a DPOR association{FIX}"],
+                 id="A DPOR association without a subscription is rejected"),
+    pytest.param([set_cell("associations", 2, "subscription_id", "")],
+                 [f"associations.csv:2 column subscription_id: is required for a PAL association{FIX}"],
+                 id="A PAL association without a subscription is rejected"),
+    pytest.param([set_cell("associations", 3, "workload", "")],
+                 [f"associations.csv:3 column workload: is required for a CPOR_OSU association{FIX}"],
+                 id="A CPOR_OSU association without a workload is rejected"),
+    pytest.param([set_cell("associations", 5, "indirect_provider_id", "")],
+                 [f"associations.csv:5 column indirect_provider_id: is required for a CSP_INDIRECT association{FIX}"],
+                 id="A CSP_INDIRECT association without its indirect provider is rejected"),
+    pytest.param([set_cell("associations", 5, "indirect_provider_id", "P7")],
+                 [f"associations.csv:5 column indirect_provider_id: 'P7' is not in partners.csv or in the store{FIX}"],
+                 id="An unknown indirect provider is rejected"),
+    pytest.param([set_cell("associations", 1, "type", "CPOR_XYZ")],
+                 [f"associations.csv:1 column type: 'CPOR_XYZ' is not one of CPOR_OSU, CPOR_OSA, CPOR_REVREC, "
+                  f"DPOR, PAL, CSP_DIRECT, CSP_INDIRECT, TPOR{FIX}"],
+                 id="An association type outside the program's list is rejected"),
+    pytest.param([set_cell("associations", 3, "end_date", "2025-02-01")],
+                 [f"associations.csv:3 column end_date: '2025-02-01' is before start_date '2025-03-01'{FIX}"],
+                 id="An association that ends before it starts is rejected"),
+    pytest.param([set_cell("certifications", 3, "expires_on", "2024-01-01")],
+                 [f"certifications.csv:3 column expires_on: '2024-01-01' is before earned_on '2024-11-20'{FIX}"],
+                 id="A certification that expires before it was earned is rejected"),
+    pytest.param([add_row("partners", partner_id="P9", name="  ")],
+                 [f"partners.csv:4 column name: is empty but required{FIX}"],
+                 id="A blank required cell is rejected"),
+    pytest.param([add_row("partners", partner_id="P1", name="Contoso again")],
+                 [f"partners.csv:4 column partner_id: 'P1' already appears at row 1{FIX}"],
+                 id="A partner id repeated in one file is rejected"),
+    pytest.param([add_row("usage", month="2025-01", tenant_id="T2", subscription_id="S2",
+                          workload="exchange  online", paid_units="1")],
+                 [f"usage.csv:6 column workload: month 2025-01, subscription 'S2', workload 'exchange online' "
+                  f"already appears at row 4{FIX}"],
+                 id="Two usage rows for the same month, subscription and workload (any spelling) are rejected"),
+    pytest.param([set_cell("usage", 4, "tenant_id", "T1")],
+                 [f"usage.csv:4 column tenant_id: 'T1' is not the tenant of subscription 'S2' ('T2'){FIX}"],
+                 id="Usage whose tenant is not its subscription's tenant is rejected"),
+    pytest.param([set_cell("usage", 4, "paid_units", "-5"), set_cell("usage", 4, "active_units", "1.5")],
+                 [f"usage.csv:4 column paid_units: '-5' is not a whole number of 0 or more{FIX}",
+                  f"usage.csv:4 column active_units: '1.5' is not a whole number of 0 or more{FIX}"],
+                 id="Negative or fractional unit counts are rejected, one line per cell"),
+    pytest.param([set_cell("usage", 1, "acr_usd", "1.200,50")],
+                 [f"usage.csv:1 column acr_usd: '1.200,50' is not a decimal number of US dollars below "
+                  f"9,000,000,000,000{FIX}"],
+                 id="Money with a decimal comma is rejected"),
+    pytest.param([set_cell("associations", 3, "incentive", "yes")],
+                 [f"associations.csv:3 column incentive: 'yes' is not true or false{FIX}"],
+                 id="A boolean other than true or false is rejected"),
+    pytest.param([add_row("subscriptions", subscription_id="S9", tenant_id="T1", program="csp", cloud="gcp",
+                          start_date="2025-01-01")],
+                 [f"subscriptions.csv:4 column cloud: 'gcp' is not one of azure, m365, dynamics365, "
+                  f"power_platform{FIX}"],
+                 id="A cloud outside the contract's list is rejected"),
+    pytest.param([set_cell("certifications", 2, "partner_id", "P404")],
+                 [f"certifications.csv:2 column partner_id: 'P404' is not in partners.csv or in the store{FIX}"],
+                 id="A certification of an unknown partner is rejected"),
+    pytest.param([drop_column("usage", "workload")],
+                 ["usage.csv:0 column workload: the required column is missing from the header; "
+                  "add the column and import again"],
+                 id="A file without a required column is rejected as a whole"),
+    pytest.param([remove_file("usage.csv")],
+                 ["usage.csv:0: the data set has no usage.csv or usage.parquet; add the file to the data-set folder"],
+                 id="A missing required file is rejected"),
+    pytest.param([parquet_copy("usage")],
+                 ["usage.csv:0: both usage.csv and usage.parquet are present; keep one of the two files"],
+                 id="A table given both as CSV and as Parquet is rejected"),
+    pytest.param([append_text("partners.csv", "P9,Tailspin,services,,surplus\n")],
+                 [f"partners.csv:4: has 5 fields where the header has 4{FIX}"],
+                 id="A CSV line with more fields than the header is rejected"),
+    pytest.param([set_cell("partners", 1, "name", "Contoso\nCloud"), add_row("partners", partner_id="P1", name="x")],
+                 [f"partners.csv:4 column partner_id: 'P1' already appears at row 1{FIX}"],
+                 id="A quoted cell spanning two lines does not shift the row numbers after it"),
+    pytest.param([add_row("partners", partner_id="P2", name="x"), with_bom("partners.csv")],
+                 [f"partners.csv:4 column partner_id: 'P2' already appears at row 2{FIX}"],
+                 id="A byte-order mark before the header is not part of the first column name"),
+    pytest.param([add_row("partners", partner_id="P9", name="Dup", role="lsp"),
+                  add_row("partners", partner_id="P9", name="Dup", role="LSP")],
+                 [f"partners.csv:5 column partner_id: 'P9' already appears at row 4{FIX}"],
+                 id="Enumerations match case-insensitively but a repeated id is still one error"),
+]
+
+
+@pytest.mark.parametrize(("edits", "expected"), CASES)
+def test_import_bad_rows_exact_messages(tmp_path: Path, edits, expected) -> None:
+    folder = build(tmp_path, *edits)
+    with pytest.raises(ImportFailed) as failed:
+        import_dataset(folder, tmp_path / "store.duckdb")
+    assert [str(bad) for bad in failed.value.bad_rows] == expected
+
+
+def test_import_unknown_workload_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    folder = build(tmp_path, set_cell("usage", 1, "workload", "Quantum Widgets"),
+                   set_cell("usage", 2, "workload", "quantum widgets"))
+    report = import_dataset(folder, tmp_path / "store.duckdb")
+    assert report.status == "ok"
+    assert [str(w) for w in report.warnings] == [
+        "usage.csv:1 column workload: unknown workload 'Quantum Widgets' (and 1 more row); it counts "
+        "toward no area-specific metric; check the spelling against the workload catalogue "
+        "(rules/workloads.yaml)"]
+
+
+def test_bad_row_message_names_file_row_column_and_fix() -> None:
+    bad = BadRow("usage.csv", 118, "month", "'2025-13' is not YYYY-MM")
+    assert str(bad) == "usage.csv:118 column month: '2025-13' is not YYYY-MM; fix the row or re-run with --skip-bad-rows"
+
+
+def test_import_failed_message_ends_with_a_summary(tmp_path: Path) -> None:
+    folder = build(tmp_path, set_cell("usage", 2, "month", "2025-13"))
+    with pytest.raises(ImportFailed) as failed:
+        import_dataset(folder, tmp_path / "store.duckdb")
+    last = str(failed.value).splitlines()[-1]
+    assert last == f"import failed with 1 problem; nothing was imported (quarantine of import {failed.value.import_id})"
+
+
+def test_check_dataset_lists_problems_without_importing(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db)
+    later = build(tmp_path / "later", set_cell("usage", 2, "month", "2025-13"))
+    found = check_dataset(later, db)
+    assert [str(b) for b in found.rejected] == [f"usage.csv:2 column month: '2025-13' is not YYYY-MM{FIX}"]
+    assert check_dataset(build(tmp_path / "clean")).rejected == []
