@@ -9,11 +9,11 @@ Example:
 
 from __future__ import annotations
 
-import sys
+import functools
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Iterator
+from typing import Annotated, Callable, Iterator
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -32,6 +32,22 @@ from partnerscore.ledger.audits import FINDING_COLUMNS, validate as validate_led
 
 app = typer.Typer(help="Partner associations ledger and Partner Capability Score, open and explainable.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+def command(name: str | None = None):
+    """Register a command whose PartnerscoreError prints as one red line per problem and exits 1."""
+    def register(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except ImportFailed as exc:
+                render.error_lines(str(exc).splitlines())
+            except PartnerscoreError as exc:
+                render.error_lines([f"error: {exc}"])
+            raise typer.Exit(1)
+        return app.command(name)(run)
+    return register
 
 
 @contextmanager
@@ -70,7 +86,7 @@ def _database(source: Path | None, db: Path) -> Iterator[Path]:
         yield source
 
 
-@app.command("import")
+@command("import")
 def import_command(
     dataset: Annotated[Path, typer.Argument(help="Data-set folder of CSV or Parquet files (data contract).")],
     db: DbOption = None,
@@ -83,7 +99,7 @@ def import_command(
     render.info(f"import {report.import_id}: {report.status}; rows added: {added}")
 
 
-@app.command()
+@command()
 def score(
     source: Annotated[Path | None, typer.Argument(help="A data-set folder or a database file; default --db.")] = None,
     db: DbOption = None,
@@ -101,7 +117,7 @@ def score(
     render.scores(report, fmt)
 
 
-@app.command()
+@command()
 def explain(
     partner: Annotated[str, typer.Argument(help="Partner ID.")],
     area: Annotated[str, typer.Argument(help="Solution area id, e.g. modern_work.")],
@@ -115,7 +131,7 @@ def explain(
     render.explanation(explanation, fmt)
 
 
-@app.command()
+@command()
 def validate(
     source: Annotated[Path | None, typer.Argument(help="A data-set folder or a database file; default --db.")] = None,
     db: DbOption = None,
@@ -128,22 +144,27 @@ def validate(
     render.write_rows([f.to_json() for f in findings], fmt, f"{len(findings)} findings", FINDING_COLUMNS)
 
 
-@app.command()
+@command()
 def quarantine(
     db: DbOption = None,
     import_id: Annotated[str | None, typer.Option("--import", help="Only this import's rows.")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List rejected rows (file, row, column, reason) and the import log."""
-    if import_id is None:
-        imports = [vars(record) for record in list_imports(db or default_db())]
-        render.write_rows(imports, fmt, "imports")
-    rows = [{"file": b.file, "row": b.row, "column": b.column, "reason": b.reason}
-            for b in list_quarantine(db or default_db(), import_id)]
-    render.write_rows(rows, fmt, "quarantined rows", ["file", "row", "column", "reason"])
+    """List rejected rows with their import, file, row, column and reason."""
+    database = db or default_db()
+    imports = [r.import_id for r in list_imports(database) if import_id in (None, r.import_id)]
+    rows = [{"import_id": i, "file": b.file, "row": b.row, "column": b.column, "reason": b.reason}
+            for i in imports for b in list_quarantine(database, i)]
+    render.write_rows(rows, fmt, f"{len(rows)} quarantined rows", ["import_id", "file", "row", "column", "reason"])
 
 
-@app.command()
+@command()
+def imports(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
+    """The import log: every import with its files, rows added and rejected, and status."""
+    render.write_rows([vars(record) for record in list_imports(db or default_db())], fmt, "imports")
+
+
+@command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the generated data set.")] = Path("demo-data"),
     db: Annotated[Path, typer.Option("--db", help="Database to import the demo into.")] = Path("demo.duckdb"),
@@ -165,12 +186,5 @@ def demo(
 
 
 def main() -> None:
-    """Entry point: run the app, printing PartnerscoreError as one red line per problem (exit 1)."""
-    try:
-        app()
-    except ImportFailed as exc:
-        render.error_lines(str(exc).splitlines())
-        sys.exit(1)
-    except PartnerscoreError as exc:
-        render.error_lines([f"error: {exc}"])
-        sys.exit(1)
+    """Entry point of the `partnerscore` script."""
+    app()

@@ -17,7 +17,8 @@ from rich.table import Table
 from partnerscore.cli.options import Format
 from partnerscore.engine.report import ScoreReport, round_half_up
 
-out = Console(highlight=False)
+#: A terminal gets its own width; a pipe or file gets 120 columns so tables stay readable in docs.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, highlight=False)
 
 

@@ -49,3 +49,28 @@ def open_parquet(folder: Path | str, backend) -> Tables:
     folder = Path(folder)
     return Tables(backend, *(backend.read_parquet(str(folder / f"{name}.parquet"), table_name=name)
                              for name in TABLE_NAMES))
+
+
+def materialize(backend, expr: ibis.Table, name: str) -> ibis.Table:
+    """Compute `expr` once into a temporary table of the backend and return it as a table.
+
+    Many metrics read the same covered usage; computing it once keeps both engines from
+    re-running the attribution joins per metric (and keeps Spark's query plans small).
+    """
+    if backend.name == "pyspark":
+        backend.create_view(name, expr, overwrite=True)
+        backend._session.sql(f"CACHE TABLE `{name}`")  # eager: computed now, once
+    else:
+        # Ibis 12's create_table(temp=True) emits a DROP that DuckDB 2 rejects; plain SQL does the same.
+        backend.raw_sql(f'CREATE TEMP TABLE "{name}" AS {backend.compile(expr)}')
+    # The engine may store a wider type than Ibis inferred (DuckDB sums BIGINT into HUGEINT).
+    return backend.table(name).cast(expr.schema())
+
+
+def drop_materialized(backend, name: str) -> None:
+    """Free a table made by `materialize`."""
+    if backend.name == "pyspark":
+        backend._session.catalog.uncacheTable(name)
+        backend._session.catalog.dropTempView(name)
+    else:
+        backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')

@@ -19,7 +19,7 @@ from partnerscore.engine.connect import Tables
 from partnerscore.engine.facts import FACTS
 from partnerscore.engine.metrics.base import Context
 from partnerscore.engine.report import round_half_up
-from partnerscore.engine.scoring import make_context, score
+from partnerscore.engine.scoring import score, scoring_context
 from partnerscore.errors import PartnerscoreError
 from partnerscore.ledger.associations import ledger_as_of
 from partnerscore.rules.load import rules_at
@@ -135,24 +135,28 @@ def explain(tables: Tables, partner_id: str, area: str, day: date, metric: str |
     area_score = report.partner(partner_id).area(area)
     area_rules = rules.areas[area]
     path = area_score.track or next(iter(area_rules.paths))
-    ctx = make_context(tables, day, rules)
-    ctx = Context(**{**ctx.__dict__, "area": area_rules})
+    with scoring_context(tables, day, rules) as ctx:
+        ctx = ctx.for_area(area)
+        metrics = _metric_explanations(ctx, partner_id, area_score, path, metric)
+        associations = _association_status(ctx, tables, partner_id, area_rules, path)
+    if metric and not metrics:
+        raise PartnerscoreError(f"{area} has no metric {metric!r}; it has {', '.join(x.metric for x in area_score.metrics)}")
+    return Explanation(partner_id, area, day, rules.version, area_score.track, round_half_up(area_score.points),
+                       area_score.qualified, _verdict(area_score, area_rules), metrics, associations)
+
+
+def _metric_explanations(ctx: Context, partner_id: str, area_score, path: str, metric: str | None) -> list:
     metrics = []
     for m in area_score.metrics:
         if metric and m.metric != metric:
             continue
-        rule = area_rules.paths[path][m.metric]
+        rule = ctx.area.paths[path][m.metric]
         facts = FACTS[rule.formula](ctx, rule).filter(_.partner_id == partner_id).drop("partner_id")
         rows = facts.order_by(ibis.desc(_.contribution.abs()), "entity").to_pyarrow().to_pylist()
         points = round_half_up(m.points)
         metrics.append(MetricExplanation(m.metric, m.value, points, m.max_points, _rule_text(rule),
                                          _to_gain(m.metric, rule, points), rows))
-    if metric and not metrics:
-        raise PartnerscoreError(f"{area} has no metric {metric!r}; it has {', '.join(x.metric for x in area_score.metrics)}")
-    verdict = _verdict(area_score, area_rules)
-    return Explanation(partner_id, area, day, rules.version, area_score.track, round_half_up(area_score.points),
-                       area_score.qualified, verdict, metrics,
-                       _association_status(ctx, tables, partner_id, area_rules, path))
+    return metrics
 
 
 def _verdict(area_score, area_rules: AreaRules) -> str:

@@ -8,6 +8,8 @@ backend.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,7 +18,7 @@ from ibis import _
 
 from partnerscore.engine.attribution import covered_usage, usage_with_subscription
 from partnerscore.ledger.associations import ledger_as_of
-from partnerscore.engine.connect import Tables
+from partnerscore.engine.connect import Tables, drop_materialized
 from partnerscore.engine.metrics import CLASSIFIERS, FORMULAS, PERCENT_FORMULAS
 from partnerscore.engine.metrics.base import Context
 from partnerscore.engine.months import scoring_month
@@ -25,21 +27,23 @@ from partnerscore.rules.load import RuleSet, rules_at
 from partnerscore.rules.schema import AREAS
 
 
-@dataclass(frozen=True)
-class Scoring:
-    """The context of one scoring run, kept so explain and what-if can reuse its expressions."""
+@contextmanager
+def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None = None) -> Iterator[Context]:
+    """Everything the formulas read for scoring as of `day`.
 
-    context: Context
-    expression: ibis.Table
-
-
-def make_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None = None) -> Context:
-    """Everything the formulas read for scoring as of `day`."""
+    The covered usage and each metric's result are computed once into temporary tables (dropped on
+    exit): metrics share them, and each engine runs many small queries instead of one huge plan.
+    """
     month = scoring_month(day)
     ledger = ledger_as_of(tables, rules, day, recorded_on)
-    covered = covered_usage(tables, ledger, month)
-    return Context(tables=tables, day=day, month=month, rules=rules,
-                   usage=usage_with_subscription(tables, month), covered=covered, scale=rules.points_scale)
+    ctx = Context(tables=tables, day=day, month=month, rules=rules, usage=usage_with_subscription(tables, month),
+                  covered=covered_usage(tables, ledger, month), scale=rules.points_scale)
+    try:
+        ctx.covered = ctx.materialize(ctx.covered)
+        yield ctx
+    finally:
+        for name in ctx.temporary:
+            drop_materialized(tables.backend, name)
 
 
 def _grid(ctx: Context) -> ibis.Table:
@@ -60,13 +64,13 @@ def _metric_results(ctx: Context) -> ibis.Table:
     """Every formula's per-partner result, labelled with its area, path and metric."""
     parts = []
     for area in AREAS:
-        area_ctx = Context(**{**ctx.__dict__, "area": ctx.rules.areas[area]})
+        area_ctx = ctx.for_area(area)
         for path, metrics in area_ctx.area.paths.items():
             for metric, rule in metrics.items():
                 key = ("result", rule.formula, path, rule.model_dump_json(exclude={"source"}),
                        repr(area_ctx.area.workload_lists), repr(area_ctx.area.certification_lists)
                        if "certif" in rule.formula else "")
-                res = ctx.cached(key, lambda: FORMULAS[rule.formula](area_ctx, rule))
+                res = ctx.cached(key, lambda: ctx.materialize(FORMULAS[rule.formula](area_ctx, rule)))
                 parts.append(res.mutate(area=ibis.literal(area), path=ibis.literal(path), metric=ibis.literal(metric)))
     return ibis.union(*parts)
 
@@ -79,9 +83,9 @@ def _chosen_paths(ctx: Context, totals: ibis.Table) -> ibis.Table:
         of_area = totals.filter(totals.area == area)
         if selection.method in CLASSIFIERS:
             classify, default = CLASSIFIERS[selection.method]
-            area_ctx = Context(**{**ctx.__dict__, "area": ctx.rules.areas[area]})
+            area_ctx = ctx.for_area(area)
             paths = ctx.cached(("path", selection.method, selection.model_dump_json()),
-                               lambda: classify(area_ctx, selection.params))
+                               lambda: ctx.materialize(classify(area_ctx, selection.params)))
             paths = paths.rename(c_partner="partner_id", c_path="path")
             of_area = of_area.left_join(paths, of_area.partner_id == paths.c_partner)
             of_area = of_area.filter(of_area.path == of_area.c_path.fill_null(default)).drop("c_partner", "c_path")
@@ -117,9 +121,9 @@ def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_o
           partners: list[str] | None = None) -> ScoreReport:
     """Score every partner (or the listed ones) in all six areas as of `day`."""
     rules = rules or rules_at(day)
-    ctx = make_context(tables, day, rules, recorded_on)
-    expression = score_expression(ctx)
-    if partners:
-        expression = expression.filter(_.partner_id.isin(partners))
-    rows = expression.to_pyarrow().to_pylist()
+    with scoring_context(tables, day, rules, recorded_on) as ctx:
+        expression = score_expression(ctx)
+        if partners:
+            expression = expression.filter(_.partner_id.isin(partners))
+        rows = expression.to_pyarrow().to_pylist()
     return build_report(rows, day=day, rules=rules)

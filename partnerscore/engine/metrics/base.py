@@ -11,14 +11,15 @@ from the same expressions as the value so the explanation cannot drift from the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 
 import ibis
 from ibis import _
 
-from partnerscore.engine.connect import Tables
+from partnerscore.engine.connect import Tables, materialize
 from partnerscore.engine.months import add_months, month_range
 from partnerscore.ingest.tables import MICROS_PER_DOLLAR
 from partnerscore.rules.load import RuleSet
@@ -41,7 +42,12 @@ class Context:
     covered: ibis.Table  # (usage row, crediting association) pairs, see attribution.covered_usage
     scale: int
     area: AreaRules | None = None
+    temporary: list[str] = field(default_factory=list)
     _cache: dict = field(default_factory=dict)
+
+    def for_area(self, area: str) -> "Context":
+        """The same run seen from one area's rule file (shares caches and temporary tables)."""
+        return replace(self, area=self.rules.areas[area])
 
     def m(self, offset: int = 0) -> date:
         """Month M + offset (offset is usually negative)."""
@@ -60,6 +66,13 @@ class Context:
         if key not in self._cache:
             self._cache[key] = build()
         return self._cache[key]
+
+    def materialize(self, expr: ibis.Table) -> ibis.Table:
+        """Compute `expr` once into a temporary table, dropped when the scoring run ends."""
+        name = f"ps_tmp_{uuid.uuid4().hex[:12]}"
+        table = materialize(self.tables.backend, expr, name)
+        self.temporary.append(name)
+        return table
 
 
 def usd(amount: float | int) -> int:

@@ -1,0 +1,117 @@
+"""The command line, run for real through Typer's test runner on small data sets built in the test."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from partnerscore.cli.app import app
+from partnerscore.rules.schema import AREAS
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    result = runner.invoke(app, [str(a) for a in args])
+    return result
+
+
+def test_score_on_a_dataset_folder_prints_exactly_the_contract_json(small_dataset: Path):
+    result = run("score", small_dataset, "--as-of", "2026-10-31", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"as_of", "rules_version", "partners"}
+    assert doc["as_of"] == "2026-10-31"
+    assert [p["partner_id"] for p in doc["partners"]] == ["P1", "P2"]
+    for partner in doc["partners"]:
+        assert set(partner) == {"partner_id", "areas"}
+        assert [a["area"] for a in partner["areas"]] == list(AREAS)
+        for area in partner["areas"]:
+            assert set(area) == {"area", "track", "points", "qualified", "metrics"}
+            for metric in area["metrics"]:
+                assert set(metric) == {"metric", "value", "points", "max_points"}
+
+
+def test_score_json_holds_the_hand_checked_figures_of_the_small_dataset(small_dataset: Path):
+    doc = json.loads(run("score", small_dataset, "--as-of", "2026-10-31", "-f", "json").stdout)
+    p1 = {a["area"]: a for a in doc["partners"][0]["areas"]}
+    infra = {m["metric"]: m for m in p1["infrastructure"]["metrics"]}
+    # ACR of T1 (DPOR) and T2 (PAL): 8,360 in 2026-10 against 6,080 in 2025-10 = 37.5% growth.
+    assert infra["usage_growth"] == {"metric": "usage_growth", "value": 37.5, "points": 20.0, "max_points": 20}
+    # Storage, Key Vault, SQL Database: 3 services x 2 points.
+    assert infra["deployments"]["points"] == 6.0
+    # Two Azure Administrators (gate) and two Network Engineers: 2 x 4 points.
+    assert infra["intermediate_certifications"]["points"] == 8.0
+    assert p1["infrastructure"]["points"] == 34.0 and p1["infrastructure"]["qualified"] is False
+    # CPOR_OSU on Exchange Online: 440 - 320 active users x 30/1,000.
+    assert {m["metric"]: m["points"] for m in p1["modern_work"]["metrics"]}["usage_growth"] == 3.6
+
+
+def test_score_csv_has_one_row_per_partner_area_and_metric(small_dataset: Path):
+    result = run("score", small_dataset, "--as-of", "2026-10-31", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 2 * (4 + 5 + 5 + 5 + 5 + 4)
+    assert rows[0].keys() >= {"partner_id", "area", "track", "metric", "value", "points", "qualified"}
+
+
+def test_import_then_score_from_the_database(small_dataset: Path, tmp_path: Path):
+    db = tmp_path / "p.duckdb"
+    assert run("import", small_dataset, "--db", db).exit_code == 0
+    table = run("score", "--db", db, "--as-of", "2026-10-31")
+    assert table.exit_code == 0 and "infrastructure" in table.stdout
+    again = run("import", small_dataset, "--db", db)
+    assert "rows added: partners 0, customers 0, subscriptions 0, associations 0, usage 0" in again.stderr
+
+
+def test_a_bad_row_fails_the_import_with_one_line_naming_file_row_and_column(small_dataset: Path, tmp_path: Path):
+    lines = (small_dataset / "associations.csv").read_text().splitlines()
+    lines.append("A9,P1,DPOR,T1,S1,,,2024-13-01,")
+    (small_dataset / "associations.csv").write_text("\n".join(lines) + "\n")
+    db = tmp_path / "p.duckdb"
+    result = run("import", small_dataset, "--db", db)
+    assert result.exit_code != 0
+    assert "associations.csv:5 column start_date" in result.stderr
+    listed = json.loads(run("quarantine", "--db", db, "--format", "json").stdout)
+    assert [(r["file"], r["row"], r["column"], r["reason"]) for r in listed] == [
+        ("associations.csv", 5, "start_date", "'2024-13-01' is not YYYY-MM-DD")]
+    log = json.loads(run("imports", "--db", db, "--format", "json").stdout)
+    assert [entry["status"] for entry in log] == ["failed"]
+
+
+def test_validate_lists_a_dpor_takeover_and_an_ineligible_pal_with_reasons(small_dataset: Path):
+    with (small_dataset / "associations.csv").open("a") as f:
+        f.write("A5,P2,DPOR,T1,S1,,,2025-06-01,\nA6,P1,PAL,T2,S2,,Reader,2024-01-01,\n")
+    result = run("validate", small_dataset, "--as-of", "2026-10-31", "--format", "json")
+    findings = {(f["association_id"], f["check"]): f["reason"] for f in json.loads(result.stdout)}
+    assert "treated as ended 2025-05-31" in findings[("A1", "dpor_overlap")]
+    assert "Reader" in findings[("A6", "eligibility")]
+
+
+def test_explain_names_what_earned_the_points_and_the_verdict(small_dataset: Path, tmp_path: Path):
+    db = tmp_path / "p.duckdb"
+    run("import", small_dataset, "--db", db)
+    result = run("explain", "P1", "infrastructure", "--db", db, "--as-of", "2026-10-31", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["verdict"].startswith("not qualified: 34 points, 36 short of 70")
+    deployments = next(m for m in doc["metrics"] if m["metric"] == "deployments")
+    assert {f["entity"] for f in deployments["facts"] if f["contribution"] == 1} == {"storage", "key vault", "sql database"}
+    statuses = {a["association_id"]: a["status"] for a in doc["associations"]}
+    assert statuses["A4"].startswith("does not count here")
+
+
+@pytest.mark.parametrize("args, message", [
+    (("explain", "NOPE", "infrastructure"), "unknown partner 'NOPE'"),
+    (("explain", "P1", "azure"), "unknown area 'azure'"),
+])
+def test_explain_refuses_unknown_partner_or_area_with_a_clear_error(small_dataset, tmp_path, args, message):
+    db = tmp_path / "p.duckdb"
+    run("import", small_dataset, "--db", db)
+    result = run(*args, "--db", db, "--as-of", "2026-10-31")
+    assert result.exit_code == 1
+    assert message in result.stderr
