@@ -125,10 +125,11 @@ def explain(
     db: DbOption = None,
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
+    show_all: Annotated[bool, typer.Option("--all", help="List every customer, pair, service or person.")] = False,
 ) -> None:
     """What earned each point of an area, what did not count and why, and what is left to gain."""
     explanation = explain_area(open_duckdb(db or default_db()), partner, area, parse_day(as_of), metric)
-    render.explanation(explanation, fmt)
+    render.explanation(explanation, fmt, limit=None if show_all else 10)
 
 
 @command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from rich.console import Console
@@ -102,7 +103,7 @@ def scores(report: ScoreReport, fmt: Format) -> None:
         out.print(table)
 
 
-def explanation(exp, fmt: Format) -> None:
+def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
     """An area's explanation: verdict, each metric's facts, and the partner's associations."""
     if fmt is Format.json:
         write_json(exp.to_json())
@@ -118,8 +119,14 @@ def explanation(exp, fmt: Format) -> None:
     for m in exp.metrics:
         out.print(f"\n[bold]{m.metric}[/bold]: {m.points:g}/{m.max_points} points, value {m.value} · {m.rule}")
         out.print(f"  to gain: {m.to_gain}")
-        if m.facts:
-            write_rows(m.facts, Format.table, "", ["entity", "part", "now", "before", "contribution", "status"])
+        statuses = Counter(fact["status"] for fact in m.facts)
+        for status, count in statuses.most_common():
+            out.print(f"  {count:>5} × {status}", markup=False)
+        shown = m.facts if limit is None else m.facts[:limit]
+        if shown:
+            write_rows(shown, Format.table, "", ["entity", "part", "now", "before", "contribution", "status"])
+        if len(shown) < len(m.facts):
+            out.print(f"  … {len(m.facts) - len(shown)} more (--all shows every row, --format csv exports them)")
     write_rows(exp.associations, Format.table, "\nassociations",
                ["association_id", "type", "tenant_id", "subscription_id", "workload", "start_date", "effective_end",
                 "status"])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ibis
+import pyarrow as pa
 
 from partnerscore.errors import PartnerscoreError
 
@@ -51,20 +52,23 @@ def open_parquet(folder: Path | str, backend) -> Tables:
                              for name in TABLE_NAMES))
 
 
-def materialize(backend, expr: ibis.Table, name: str) -> ibis.Table:
-    """Compute `expr` once into a temporary table of the backend and return it as a table.
+def materialize(backend, expr: ibis.Table, name: str) -> str:
+    """Compute `expr` once into a temporary table `name`; returns the SQL it ran.
 
     Many metrics read the same covered usage; computing it once keeps both engines from
     re-running the attribution joins per metric (and keeps Spark's query plans small).
     """
-    if backend.name == "pyspark":
-        backend.create_view(name, expr, overwrite=True)
-        backend._session.sql(f"CACHE TABLE `{name}`")  # eager: computed now, once
-    else:
-        # Ibis 12's create_table(temp=True) emits a DROP that DuckDB 2 rejects; plain SQL does the same.
-        backend.raw_sql(f'CREATE TEMP TABLE "{name}" AS {backend.compile(expr)}')
-    # The engine may store a wider type than Ibis inferred (DuckDB sums BIGINT into HUGEINT).
-    return backend.table(name).cast(expr.schema())
+    sql = backend.compile(expr)
+    materialize_sql(backend, sql, name)
+    return sql
+
+
+def temporary_table(backend, name: str, schema) -> ibis.Table:
+    """A table made by `materialize`, typed as the expression it came from.
+
+    The engine may store a wider type than Ibis inferred (DuckDB sums BIGINT into HUGEINT).
+    """
+    return backend.table(name).cast(schema)
 
 
 def drop_materialized(backend, name: str) -> None:
@@ -74,3 +78,20 @@ def drop_materialized(backend, name: str) -> None:
         backend._session.catalog.dropTempView(name)
     else:
         backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def materialize_sql(backend, sql: str, name: str) -> None:
+    """Create temporary table `name` from SQL compiled for this backend (eagerly cached on Spark)."""
+    if backend.name == "pyspark":
+        backend._session.sql(sql).createOrReplaceTempView(name)
+        backend._session.sql(f"CACHE TABLE `{name}`")
+    else:
+        # Ibis 12's create_table(temp=True) emits a DROP that DuckDB 2 rejects; plain SQL does the same.
+        backend.raw_sql(f'CREATE TEMP TABLE "{name}" AS {sql}')
+
+
+def query_arrow(backend, sql: str) -> pa.Table:
+    """Run SQL compiled for this backend and return its result as an Arrow table."""
+    if backend.name == "pyspark":
+        return backend._session.sql(sql).toArrow()
+    return backend.con.sql(sql).to_arrow_table()

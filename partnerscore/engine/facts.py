@@ -71,7 +71,7 @@ def modern_work_net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
 def modern_work_usage_growth(ctx: Context, rule: MetricRule) -> ibis.Table:
     f = modern_work.type_facts(ctx, rule)
     status = ibis.cases(
-        (f.late, "baseline: active users of the covering association's first month " + f.first_month.cast("string")),
+        (f.late, "baseline: active users in the first month of an association started after M-12"),
         (f.in_now & f.in_then, "active users in M against M-12"),
         (f.in_now, "eligible in M only (baseline 0)"), else_="eligible in M-12 only: its users are lost")
     before = ibis.cases((f.late, f.active_first), (f.in_then, f.active_then), else_=0)

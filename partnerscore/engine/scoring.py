@@ -21,6 +21,7 @@ from partnerscore.ledger.associations import ledger_as_of
 from partnerscore.engine.connect import Tables, drop_materialized
 from partnerscore.engine.metrics import CLASSIFIERS, FORMULAS, PERCENT_FORMULAS
 from partnerscore.engine.metrics.base import Context
+from partnerscore.engine.plan import PLANS
 from partnerscore.engine.months import scoring_month
 from partnerscore.engine.report import ScoreReport, build_report
 from partnerscore.rules.load import RuleSet, rules_at
@@ -42,36 +43,34 @@ def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date
         ctx.covered = ctx.materialize(ctx.covered)
         yield ctx
     finally:
-        for name in ctx.temporary:
+        for name, _sql in ctx.plan.temporaries:
             drop_materialized(tables.backend, name)
 
 
-def _grid(ctx: Context) -> ibis.Table:
-    """Every (partner, area, path, metric) the rules define, with the metric's maximum and order."""
-    rows = []
-    for area_order, area in enumerate(AREAS):
-        rules = ctx.rules.areas[area]
-        for path_order, (path, metrics) in enumerate(rules.paths.items()):
-            for metric_order, (metric, rule) in enumerate(metrics.items()):
-                rows.append({"area": area, "path": path, "metric": metric, "max_points": rule.max_points,
-                             "area_order": area_order, "path_order": path_order, "metric_order": metric_order,
-                             "percent": rule.formula in PERCENT_FORMULAS})
-    grid = ibis.memtable(rows)
-    return ctx.tables.partners.select("partner_id").cross_join(grid)
+def _complete(ctx: Context, result: ibis.Table, percent: bool) -> ibis.Table:
+    """A formula's result with a row for every partner: 0 points, and value 0 (null for percentages)."""
+    partners = ctx.tables.partners.select("partner_id")
+    joined = partners.left_join(result, "partner_id")
+    value = joined.value if percent else joined.value.fill_null(0.0)
+    return joined.select(partners.partner_id, value=value, points=joined.points.fill_null(0))
 
 
 def _metric_results(ctx: Context) -> ibis.Table:
-    """Every formula's per-partner result, labelled with its area, path and metric."""
+    """Every formula's result for every partner, labelled with its area, path, metric and order."""
     parts = []
-    for area in AREAS:
+    for area_order, area in enumerate(AREAS):
         area_ctx = ctx.for_area(area)
-        for path, metrics in area_ctx.area.paths.items():
-            for metric, rule in metrics.items():
+        for path_order, (path, metrics) in enumerate(area_ctx.area.paths.items()):
+            for metric_order, (metric, rule) in enumerate(metrics.items()):
                 key = ("result", rule.formula, path, rule.model_dump_json(exclude={"source"}),
                        repr(area_ctx.area.workload_lists), repr(area_ctx.area.certification_lists)
                        if "certif" in rule.formula else "")
-                res = ctx.cached(key, lambda: ctx.materialize(FORMULAS[rule.formula](area_ctx, rule)))
-                parts.append(res.mutate(area=ibis.literal(area), path=ibis.literal(path), metric=ibis.literal(metric)))
+                res = ctx.cached(key, lambda: ctx.materialize(_complete(
+                    ctx, FORMULAS[rule.formula](area_ctx, rule), rule.formula in PERCENT_FORMULAS)))
+                parts.append(res.mutate(
+                    area=ibis.literal(area), path=ibis.literal(path), metric=ibis.literal(metric),
+                    max_points=ibis.literal(rule.max_points), area_order=ibis.literal(area_order),
+                    path_order=ibis.literal(path_order), metric_order=ibis.literal(metric_order)))
     return ibis.union(*parts)
 
 
@@ -98,13 +97,7 @@ def _chosen_paths(ctx: Context, totals: ibis.Table) -> ibis.Table:
 
 def score_expression(ctx: Context) -> ibis.Table:
     """One row per (partner, area, metric) of the counting path, with area total and qualification."""
-    results = _metric_results(ctx)
-    grid = _grid(ctx)
-    joined = grid.left_join(results, ["partner_id", "area", "path", "metric"])
-    metrics = joined.select(
-        "partner_id", "area", "path", "metric", "max_points", "area_order", "path_order", "metric_order",
-        value=ibis.ifelse(joined.percent, joined.value, joined.value.fill_null(0.0)),
-        points=joined.points.fill_null(0))
+    metrics = _metric_results(ctx)
     totals = metrics.group_by("partner_id", "area", "path", "area_order", "path_order").aggregate(
         total=_.points.sum(), weakest=_.points.min())
     chosen = _chosen_paths(ctx, totals)
@@ -112,18 +105,34 @@ def score_expression(ctx: Context) -> ibis.Table:
         (chosen.area == area, (chosen.total >= r.qualify.min_total * ctx.scale)
          & (chosen.weakest >= r.qualify.min_metric_points * ctx.scale))
         for area, r in ctx.rules.areas.items()], else_=False)
-    chosen = chosen.select("partner_id", "area", "path", "total", qualified=qualify)
+    chosen = chosen.select("partner_id", "area", "path", total=chosen.total.cast("int64"), qualified=qualify)
     final = metrics.join(chosen, ["partner_id", "area", "path"])
     return final.order_by("partner_id", "area_order", "metric_order")
 
 
+def _plan_key(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None, partners: list[str] | None):
+    return (tables.backend.name, rules.fingerprint, day, recorded_on, tuple(partners or ()))
+
+
 def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_on: date | None = None,
           partners: list[str] | None = None) -> ScoreReport:
-    """Score every partner (or the listed ones) in all six areas as of `day`."""
+    """Score every partner (or the listed ones) in all six areas as of `day`.
+
+    The first run for a (rules, day, partners, backend) builds the Ibis expressions and records the SQL
+    they compile to; later runs replay it (`engine/plan.py`).
+    """
     rules = rules or rules_at(day)
-    with scoring_context(tables, day, rules, recorded_on) as ctx:
-        expression = score_expression(ctx)
-        if partners:
-            expression = expression.filter(_.partner_id.isin(partners))
-        rows = expression.to_pyarrow().to_pylist()
-    return build_report(rows, day=day, rules=rules)
+    key = _plan_key(tables, day, rules, recorded_on, partners)
+    plan = PLANS.get(key)
+    if plan is None:
+        with scoring_context(tables, day, rules, recorded_on) as ctx:
+            expression = score_expression(ctx)
+            if partners:
+                expression = expression.filter(_.partner_id.isin(partners))
+            ctx.plan.final_sql = tables.backend.compile(expression)
+            ctx.plan.schema = expression.schema().to_pyarrow()
+            result = expression.to_pyarrow()
+        PLANS.put(key, ctx.plan)
+    else:
+        result = plan.replay(tables.backend)
+    return build_report(result.to_pylist(), day=day, rules=rules)

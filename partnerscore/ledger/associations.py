@@ -103,7 +103,8 @@ def in_force(current: ibis.Table, subscriptions: ibis.Table, rules: AssociationR
     with_sub = with_sub.mutate(is_subscription_dpor=_.d_sub.notnull()).drop("d_sub", "d_partner")
     takeovers = _dpor_effective_end(current).rename(t_id="association_id")
     joined = with_sub.left_join(takeovers, with_sub.association_id == takeovers.t_id).drop("t_id")
-    day_before = (joined.taken_over_on - ONE_DAY).cast("date")
+    # date - interval is a TIMESTAMP on DuckDB although Ibis types it as a date: go through timestamp.
+    day_before = (joined.taken_over_on.cast("timestamp") - ONE_DAY).date()
     effective_end = ibis.cases(
         (joined.taken_over_on.isnull(), joined.end_date),
         (joined.end_date.isnull() | (day_before < joined.end_date), day_before),

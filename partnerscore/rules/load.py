@@ -8,9 +8,10 @@ touching code.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from math import lcm
 from pathlib import Path
@@ -23,7 +24,7 @@ from partnerscore.rules.schema import AREAS, AreaRules, AssociationRules
 
 
 @dataclass(frozen=True)
-class RuleSet:
+class RuleSet:  # cached_property needs a __dict__, which frozen dataclasses keep
     """The rules in force on one day: one version per area, plus association eligibility."""
 
     day: date
@@ -35,6 +36,12 @@ class RuleSet:
         """The program version id: the latest effective date among the files in force."""
         latest = max([a.effective_from for a in self.areas.values()] + [self.associations.effective_from])
         return latest.isoformat()
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of every rule in force: equal fingerprints compile to the same SQL."""
+        text = "".join(a.model_dump_json() for a in self.areas.values()) + self.associations.model_dump_json()
+        return hashlib.sha256(text.encode()).hexdigest()
 
     @property
     def points_scale(self) -> int:

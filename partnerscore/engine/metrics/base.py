@@ -11,7 +11,6 @@ from the same expressions as the value so the explanation cannot drift from the 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
@@ -19,8 +18,9 @@ from fractions import Fraction
 import ibis
 from ibis import _
 
-from partnerscore.engine.connect import Tables, materialize
+from partnerscore.engine.connect import Tables, materialize, temporary_table
 from partnerscore.engine.months import add_months, month_range
+from partnerscore.engine.plan import Plan, new_run_id
 from partnerscore.ingest.tables import MICROS_PER_DOLLAR
 from partnerscore.rules.load import RuleSet
 from partnerscore.rules.names import workload_key
@@ -42,7 +42,7 @@ class Context:
     covered: ibis.Table  # (usage row, crediting association) pairs, see attribution.covered_usage
     scale: int
     area: AreaRules | None = None
-    temporary: list[str] = field(default_factory=list)
+    plan: Plan = field(default_factory=lambda: Plan(new_run_id()))
     _cache: dict = field(default_factory=dict)
 
     def for_area(self, area: str) -> "Context":
@@ -68,11 +68,11 @@ class Context:
         return self._cache[key]
 
     def materialize(self, expr: ibis.Table) -> ibis.Table:
-        """Compute `expr` once into a temporary table, dropped when the scoring run ends."""
-        name = f"ps_tmp_{uuid.uuid4().hex[:12]}"
-        table = materialize(self.tables.backend, expr, name)
-        self.temporary.append(name)
-        return table
+        """Compute `expr` once into a temporary table, recorded in the run's plan and dropped at its end."""
+        name = f"ps_{self.plan.run_id}_{len(self.plan.temporaries)}"
+        sql = materialize(self.tables.backend, expr, name)
+        self.plan.temporaries.append((name, sql))
+        return temporary_table(self.tables.backend, name, expr.schema())
 
 
 def usd(amount: float | int) -> int:
