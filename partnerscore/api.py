@@ -38,3 +38,47 @@ def score_dataset(dataset: Path | str, as_of: date | str, *, engine: str = "duck
         db = Path(tmp) / "score.duckdb"
         import_dataset(Path(dataset), db)
         return score_db(db, as_of).to_json()
+
+
+def explain_db(db: Path | str, partner_id: str, area: str, as_of: date | str, metric: str | None = None):
+    """Explain a partner's score in one area (see `engine.explain.explain`)."""
+    from partnerscore.engine.explain import explain
+
+    tables = open_duckdb(db)
+    try:
+        return explain(tables, partner_id, area, _day(as_of), metric)
+    finally:
+        tables.backend.disconnect()
+
+
+def validate_db(db: Path | str, as_of: date | str):
+    """Every ledger finding as of a day (see `ledger.audits.validate`)."""
+    from partnerscore.ledger.audits import validate
+
+    tables = open_duckdb(db)
+    try:
+        return validate(tables, _day(as_of))
+    finally:
+        tables.backend.disconnect()
+
+
+def list_associations_db(db: Path | str, as_of: date | str, **filters) -> tuple[list[dict], int]:
+    """One page of the association ledger with statuses (see `ledger.listing.list_associations`)."""
+    from partnerscore.ledger.listing import list_associations
+
+    tables = open_duckdb(db)
+    try:
+        return list_associations(tables, _day(as_of), **filters)
+    finally:
+        tables.backend.disconnect()
+
+
+def whatif_db(db: Path | str, partner_id: str, as_of: date | str, changes: list | dict):
+    """Score a partner before and after a scenario, without writing to the ledger (see `engine.whatif`)."""
+    from partnerscore.engine.whatif import parse_scenario, whatif
+
+    tables = open_duckdb(db)
+    try:
+        return whatif(tables, partner_id, _day(as_of), parse_scenario(changes))
+    finally:
+        tables.backend.disconnect()

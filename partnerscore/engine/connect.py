@@ -95,3 +95,12 @@ def query_arrow(backend, sql: str) -> pa.Table:
     if backend.name == "pyspark":
         return backend._session.sql(sql).toArrow()
     return backend.con.sql(sql).to_arrow_table()
+
+
+def register_arrow(backend, name: str, table: pa.Table) -> ibis.Table:
+    """Expose an Arrow table to SQL as `name` in this connection (what-if tables)."""
+    if backend.name == "pyspark":
+        backend._session.createDataFrame(table.to_pandas()).createOrReplaceTempView(name)
+    else:
+        backend.con.register(name, table)
+    return backend.table(name)

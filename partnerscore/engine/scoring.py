@@ -17,8 +17,8 @@ import ibis
 from ibis import _
 
 from partnerscore.engine.attribution import covered_usage, usage_with_subscription
-from partnerscore.ledger.associations import ledger_as_of
-from partnerscore.engine.connect import Tables, drop_materialized
+from partnerscore.ledger.associations import Ledger, crediting, ledger_as_of
+from partnerscore.engine.connect import TABLE_NAMES, Tables, drop_materialized
 from partnerscore.engine.metrics import CLASSIFIERS, FORMULAS, PERCENT_FORMULAS
 from partnerscore.engine.metrics.base import Context
 from partnerscore.engine.plan import PLANS
@@ -36,11 +36,15 @@ def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date
     exit): metrics share them, and each engine runs many small queries instead of one huge plan.
     """
     month = scoring_month(day)
-    ledger = ledger_as_of(tables, rules, day, recorded_on)
     ctx = Context(tables=tables, day=day, month=month, rules=rules, usage=usage_with_subscription(tables, month),
-                  covered=covered_usage(tables, ledger, month), scale=rules.points_scale)
+                  covered=None, scale=rules.points_scale)
     try:
-        ctx.covered = ctx.materialize(ctx.covered)
+        # Each stage is computed once: Spark would otherwise inline the ledger into every join of the
+        # attribution and its analyser runs out of memory on the resulting plan.
+        ledger = ledger_as_of(tables, rules, day, recorded_on)
+        holding = ctx.materialize(ledger.holding)
+        credits = ctx.materialize(crediting(holding, rules.associations))
+        ctx.covered = ctx.materialize(covered_usage(tables, Ledger(holding, credits), month))
         yield ctx
     finally:
         for name, _sql in ctx.plan.temporaries:
@@ -111,7 +115,8 @@ def score_expression(ctx: Context) -> ibis.Table:
 
 
 def _plan_key(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None, partners: list[str] | None):
-    return (tables.backend.name, rules.fingerprint, day, recorded_on, tuple(partners or ()))
+    sources = tuple(getattr(tables, name).get_name() for name in TABLE_NAMES)
+    return (tables.backend.name, sources, rules.fingerprint, day, recorded_on, tuple(partners or ()))
 
 
 def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_on: date | None = None,

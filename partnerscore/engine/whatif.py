@@ -1,0 +1,265 @@
+"""What-if by replay: score a changed copy of the ledger with the unchanged engine.
+
+A scenario is a list of changes — add or end an association, add or expire a certification, move a
+subscription to another licensing program, add expected usage. The changes become temporary tables
+beside the stored ones (`ps_whatif_<table>` = stored rows with the changes applied); the engine then
+scores those tables exactly as it scores the stored ones. The stored ledger is never written.
+(OpenFisca calls this a reform: a changed copy, scored by the unchanged formulas.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Literal, Union
+
+import pyarrow as pa
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from partnerscore.engine.connect import TABLE_NAMES, Tables, register_arrow
+from partnerscore.engine.report import ScoreReport, round_half_up
+from partnerscore.engine.scoring import score
+from partnerscore.errors import PartnerscoreError
+from partnerscore.ingest.tables import MICROS_PER_DOLLAR
+from partnerscore.rules.names import cert_key, workload_key
+
+
+class _Change(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AddAssociation(_Change):
+    """A new association (any type, with its contract fields)."""
+
+    action: Literal["add_association"]
+    association_id: str
+    partner_id: str
+    type: Literal["CPOR_OSU", "CPOR_OSA", "CPOR_REVREC", "DPOR", "PAL", "CSP_DIRECT", "CSP_INDIRECT", "TPOR"]
+    tenant_id: str
+    subscription_id: str | None = None
+    workload: str | None = None
+    incentive: bool = False
+    poe_status: Literal["none", "submitted", "approved", "rejected"] = "none"
+    indirect_provider_id: str | None = None
+    rbac_role: str | None = None
+    start_date: date
+    end_date: date | None = None
+
+
+class EndAssociation(_Change):
+    """End an association on a day (recorded as a correction of its holding version)."""
+
+    action: Literal["end_association"]
+    association_id: str
+    end_date: date
+
+
+class AddCertification(_Change):
+    """A person of a partner earns a certification."""
+
+    action: Literal["add_certification"]
+    partner_id: str
+    person_id: str
+    certification: str
+    earned_on: date
+    expires_on: date | None = None
+
+
+class ExpireCertification(_Change):
+    """A person's certification expires on a day."""
+
+    action: Literal["expire_certification"]
+    partner_id: str
+    person_id: str
+    certification: str
+    expires_on: date
+
+
+class MoveSubscription(_Change):
+    """A subscription moves to another licensing program (e.g. to CSP)."""
+
+    action: Literal["move_subscription"]
+    subscription_id: str
+    program: Literal["EA", "CSP", "WEB_DIRECT", "CASA_EES", "MCA_E"]
+
+
+class AddUsage(_Change):
+    """Expected usage of a customer's subscription and workload in a month."""
+
+    action: Literal["add_usage"]
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    tenant_id: str
+    subscription_id: str
+    workload: str
+    acr_usd: float | None = None
+    paid_units: int | None = None
+    active_units: int | None = None
+    revenue_usd: float | None = None
+
+
+Change = Annotated[Union[AddAssociation, EndAssociation, AddCertification, ExpireCertification,
+                         MoveSubscription, AddUsage], Field(discriminator="action")]
+_CHANGES = TypeAdapter(list[Change])
+
+
+def parse_scenario(data: object, source: str = "scenario") -> list[Change]:
+    """Validate a scenario (a list of changes); errors name the change's position and key."""
+    items = data.get("changes") if isinstance(data, dict) else data
+    try:
+        return _CHANGES.validate_python(items)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("AddAss", "EndAss", "AddCert",
+                                                                                   "ExpireCert", "MoveSub", "AddUs")))
+            problems.append(f"{source}: change {where}: {err['msg']}")
+        raise PartnerscoreError("\n".join(problems)) from exc
+
+
+def load_scenario(path) -> list[Change]:
+    """Read a scenario file (YAML: a list of changes, or `changes:` holding one)."""
+    try:
+        data = yaml.safe_load(open(path).read())
+    except yaml.YAMLError as exc:
+        raise PartnerscoreError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_scenario(data, str(path))
+
+
+def _rows(tables: Tables, name: str) -> pa.Table:
+    return getattr(tables, name).to_pyarrow()
+
+
+def _apply(tables: Tables, changes: list[Change], day: date) -> dict[str, pa.Table]:
+    """The changed tables, as Arrow (only the tables a change touches)."""
+    arrow: dict[str, pa.Table] = {}
+    rows: dict[str, list[dict]] = {}
+
+    def edit(name: str) -> list[dict]:
+        """The rows of a small table, to change in place (associations, certifications, subscriptions)."""
+        if name not in rows:
+            rows[name] = _rows(tables, name).to_pylist()
+        return rows[name]
+
+    for change in changes:
+        if isinstance(change, AddAssociation):
+            edit("associations").append(_association_row(change, edit("associations")))
+        elif isinstance(change, EndAssociation):
+            versions = edit("associations")
+            holding = _holding_version(versions, change.association_id, day)
+            versions.append({**holding, "end_date": change.end_date, "recorded_at": day, "known_from": day,
+                             "version_seq": _next_seq(versions), "imported_at": datetime.now(),
+                             "import_id": "whatif"})
+        elif isinstance(change, AddCertification):
+            edit("certifications").append({
+                "partner_id": change.partner_id, "person_id": change.person_id,
+                "certification": change.certification, "cert_key": cert_key(change.certification),
+                "earned_on": change.earned_on, "expires_on": change.expires_on})
+        elif isinstance(change, ExpireCertification):
+            key = (change.partner_id, change.person_id, cert_key(change.certification))
+            hits = [r for r in edit("certifications") if (r["partner_id"], r["person_id"], r["cert_key"]) == key]
+            if not hits:
+                raise PartnerscoreError(f"{change.person_id} of {change.partner_id} holds no {change.certification!r}")
+            for row in hits:
+                row["expires_on"] = change.expires_on
+        elif isinstance(change, MoveSubscription):
+            hits = [r for r in edit("subscriptions") if r["subscription_id"] == change.subscription_id]
+            if not hits:
+                raise PartnerscoreError(f"no subscription {change.subscription_id!r}")
+            hits[0]["program"] = change.program
+        elif isinstance(change, AddUsage):
+            # Usage can hold millions of rows: append in Arrow rather than through Python rows.
+            base = arrow.get("usage") or _rows(tables, "usage")
+            arrow["usage"] = pa.concat_tables([base, pa.Table.from_pylist([_usage_row(change)], schema=base.schema)])
+    for name, changed in rows.items():
+        arrow[name] = pa.Table.from_pylist(changed, schema=_rows(tables, name).schema)
+    return arrow
+
+
+def _next_seq(rows: list[dict]) -> int:
+    return max((r["version_seq"] for r in rows), default=0) + 1
+
+
+def _holding_version(rows: list[dict], association_id: str, day: date) -> dict:
+    versions = [r for r in rows if r["association_id"] == association_id and r["known_from"] <= day]
+    if not versions:
+        raise PartnerscoreError(f"no association {association_id!r} is known on {day}")
+    return dict(max(versions, key=lambda r: (r["known_from"], r["version_seq"])))
+
+
+def _association_row(change: AddAssociation, rows: list[dict]) -> dict:
+    row = change.model_dump(exclude={"action"})
+    return {**row, "workload_key": workload_key(change.workload) if change.workload else None,
+            "principal_id": None, "principal_type": None, "recorded_at": None,
+            "known_from": change.start_date, "version_seq": _next_seq(rows),
+            "imported_at": datetime.now(), "import_id": "whatif"}
+
+
+def _usage_row(change: AddUsage) -> dict:
+    def micros(amount):
+        return None if amount is None else round(amount * MICROS_PER_DOLLAR)
+    return {"month": date.fromisoformat(change.month + "-01"), "tenant_id": change.tenant_id,
+            "subscription_id": change.subscription_id, "workload": change.workload,
+            "workload_key": workload_key(change.workload), "acr_micros": micros(change.acr_usd),
+            "paid_units": change.paid_units, "active_units": change.active_units,
+            "revenue_micros": micros(change.revenue_usd)}
+
+
+def changed_tables(tables: Tables, changes: list[Change], day: date) -> Tables:
+    """Tables with the scenario applied, registered as `ps_whatif_<table>` beside the stored ones."""
+    replaced = {}
+    for name, arrow in _apply(tables, changes, day).items():
+        replaced[name] = register_arrow(tables.backend, f"ps_whatif_{name}", arrow)
+    return Tables(tables.backend, *(replaced.get(n, getattr(tables, n)) for n in TABLE_NAMES))
+
+
+@dataclass
+class MetricDelta:
+    """One metric before and after the scenario."""
+
+    area: str
+    metric: str
+    before: float
+    after: float
+    value_before: float | int | None
+    value_after: float | int | None
+
+    @property
+    def delta(self) -> float:
+        return round_half_up(self.after - self.before)
+
+
+@dataclass
+class WhatIf:
+    """A partner's six areas before and after a scenario."""
+
+    partner_id: str
+    as_of: date
+    before: ScoreReport
+    after: ScoreReport
+    deltas: list[MetricDelta] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        areas = []
+        for b, a in zip(self.before.partner(self.partner_id).areas, self.after.partner(self.partner_id).areas):
+            areas.append({"area": b.area, "track_before": b.track, "track_after": a.track,
+                          "points_before": round_half_up(b.points), "points_after": round_half_up(a.points),
+                          "qualified_before": b.qualified, "qualified_after": a.qualified,
+                          "metrics": [{"metric": d.metric, "before": d.before, "after": d.after, "delta": d.delta,
+                                       "value_before": d.value_before, "value_after": d.value_after}
+                                      for d in self.deltas if d.area == b.area]})
+        return {"partner_id": self.partner_id, "as_of": self.as_of.isoformat(), "areas": areas}
+
+
+def whatif(tables: Tables, partner_id: str, day: date, changes: list[Change]) -> WhatIf:
+    """Score `partner_id` as of `day` before and after the scenario's changes."""
+    before = score(tables, day, partners=[partner_id])
+    if not before.partners:
+        raise PartnerscoreError(f"unknown partner {partner_id!r}")
+    after = score(changed_tables(tables, changes, day), day, partners=[partner_id])
+    deltas = []
+    for b, a in zip(before.partner(partner_id).areas, after.partner(partner_id).areas):
+        for mb, ma in zip(b.metrics, a.metrics):
+            deltas.append(MetricDelta(b.area, mb.metric, round_half_up(mb.points), round_half_up(ma.points),
+                                      mb.value, ma.value))
+    return WhatIf(partner_id, day, before, after, deltas)
