@@ -20,9 +20,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from partnerscore.cli import render
 from partnerscore.cli.options import (
-    AsOfOption, DbOption, Format, FormatOption, RecordedOnOption, default_db, parse_day,
+    AsOfOption, DbOption, EngineOption, Format, FormatOption, RecordedOnOption, SparkMasterOption, default_db,
+    parse_day, setting,
 )
-from partnerscore.engine.connect import open_duckdb
+from partnerscore.engine.connect import Tables, open_duckdb
 from partnerscore.engine.explain import explain as explain_area
 from partnerscore.engine.scoring import score as score_tables
 from partnerscore.errors import ImportFailed, PartnerscoreError
@@ -72,6 +73,18 @@ def _import(dataset: Path, db: Path, skip_bad_rows: bool = False):
     return report
 
 
+def _tables(database: Path, engine: str | None, spark_master: str | None) -> Tables:
+    """The canonical tables of a database on the chosen engine."""
+    engine = engine or setting("engine", "duckdb")
+    if engine == "duckdb":
+        return open_duckdb(database)
+    if engine == "spark":
+        from partnerscore.engine.spark import open_spark, parquet_store
+
+        return open_spark(parquet_store(database), spark_master or setting("spark_master", "local[*]"))
+    raise PartnerscoreError(f"unknown engine {engine!r}; choose duckdb or spark")
+
+
 @contextmanager
 def _database(source: Path | None, db: Path) -> Iterator[Path]:
     """The database to read: `source` if it is a data-set folder (imported into a temporary database) or a file."""
@@ -91,12 +104,21 @@ def import_command(
     dataset: Annotated[Path, typer.Argument(help="Data-set folder of CSV or Parquet files (data contract).")],
     db: DbOption = None,
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows, quarantine the bad.")] = False,
+    engine: EngineOption = None,
 ) -> None:
-    """Import a data set into the database; bad rows are reported and quarantined."""
-    report = _import(dataset, db or default_db(), skip_bad_rows)
+    """Import a data set into the database; bad rows are reported and quarantined.
+
+    With --engine spark the canonical tables are also written as Parquet (`<db>.parquet/`) for Spark.
+    """
+    database = db or default_db()
+    report = _import(dataset, database, skip_bad_rows)
     render.error_lines(str(bad) for bad in report.rejected)
     added = ", ".join(f"{table} {n}" for table, n in report.rows_added.items())
     render.info(f"import {report.import_id}: {report.status}; rows added: {added}")
+    if (engine or setting("engine", "duckdb")) == "spark":
+        from partnerscore.engine.spark import parquet_store
+
+        render.info(f"canonical Parquet for Spark: {parquet_store(database)}")
 
 
 @command()
@@ -107,11 +129,13 @@ def score(
     fmt: FormatOption = Format.table,
     partner: Annotated[list[str] | None, typer.Option("--partner", "-p", help="Only these partners.")] = None,
     recorded_on: RecordedOnOption = None,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """Score every partner in all six solution areas (the data contract's JSON with --format json)."""
     day = parse_day(as_of)
     with _database(source, db) as database:
-        tables = open_duckdb(database)
+        tables = _tables(database, engine, spark_master)
         report = score_tables(tables, day, partners=partner,
                               recorded_on=parse_day(recorded_on) if recorded_on else None)
     render.scores(report, fmt)
@@ -126,9 +150,12 @@ def explain(
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
     show_all: Annotated[bool, typer.Option("--all", help="List every customer, pair, service or person.")] = False,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
 ) -> None:
     """What earned each point of an area, what did not count and why, and what is left to gain."""
-    explanation = explain_area(open_duckdb(db or default_db()), partner, area, parse_day(as_of), metric)
+    tables = _tables(db or default_db(), engine, spark_master)
+    explanation = explain_area(tables, partner, area, parse_day(as_of), metric)
     render.explanation(explanation, fmt, limit=None if show_all else 10)
 
 
@@ -184,6 +211,23 @@ def demo(
     report = score_tables(open_duckdb(db), parse_day(as_of))
     render.scores(report, fmt)
     render.info(f"next: partnerscore explain {report.partners[0].partner_id} modern_work --db {db} --as-of {as_of}")
+
+
+@command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the Parquet data set.")],
+    partners: Annotated[int, typer.Option(help="Number of partners.")] = 50,
+    customers: Annotated[int, typer.Option(help="Number of customers.")] = 20_000,
+    months: Annotated[int, typer.Option(help="Months of usage.")] = 24,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Write a large synthetic data set as Parquet, streaming (bounded memory), with the demo's realism."""
+    from partnerscore.demo.generate import generate_large
+
+    with progress_bar() as update:
+        counts = generate_large(out, partners=partners, customers=customers, months=months, seed=seed,
+                                progress=lambda done, total: update("generating", done, total))
+    render.info(", ".join(f"{table} {n:,}" for table, n in counts.items()) + f" rows written to {out}/")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -19,9 +20,27 @@ class Format(str, Enum):
     csv = "csv"
 
 
+CONFIG_FILE = "partnerscore.toml"
+
+
+def setting(key: str, fallback: str) -> str:
+    """A default from the environment (PARTNERSCORE_<KEY>), else `partnerscore.toml` in the working
+    directory (`key = "value"`), else `fallback`."""
+    env = os.environ.get(f"PARTNERSCORE_{key.upper()}")
+    if env:
+        return env
+    config = Path(CONFIG_FILE)
+    if config.is_file():
+        with config.open("rb") as f:
+            value = tomllib.load(f).get(key)
+        if value:
+            return str(value)
+    return fallback
+
+
 def default_db() -> Path:
-    """The database file: PARTNERSCORE_DB, else `partnerscore.duckdb` in the working directory."""
-    return Path(os.environ.get("PARTNERSCORE_DB", "partnerscore.duckdb"))
+    """The database file: PARTNERSCORE_DB or `db` in partnerscore.toml, else `partnerscore.duckdb`."""
+    return Path(setting("db", "partnerscore.duckdb"))
 
 
 def parse_day(text: str | None) -> date:
@@ -35,8 +54,12 @@ def parse_day(text: str | None) -> date:
 
 
 DbOption = Annotated[Path | None, typer.Option(
-    "--db", help="partnerscore database file [default: env PARTNERSCORE_DB, else partnerscore.duckdb].")]
+    "--db", help="partnerscore database file (default: env PARTNERSCORE_DB, `db` in partnerscore.toml, else partnerscore.duckdb).")]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Score as of this day (YYYY-MM-DD); default today.")]
 RecordedOnOption = Annotated[str | None, typer.Option(
     "--recorded-on", help="Only what the ledger had recorded by this day (YYYY-MM-DD).")]
+EngineOption = Annotated[str | None, typer.Option(
+    "--engine", help="duckdb or spark (default: env PARTNERSCORE_ENGINE, `engine` in partnerscore.toml, else duckdb).")]
+SparkMasterOption = Annotated[str | None, typer.Option(
+    "--spark-master", help="Spark master URL (default: env PARTNERSCORE_SPARK_MASTER, else local[*]).")]

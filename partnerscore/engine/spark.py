@@ -60,6 +60,16 @@ def open_spark(folder: Path | str, master: str = "local[*]") -> Tables:
     return open_parquet(folder, backend)
 
 
+def parquet_store(db: Path | str) -> Path:
+    """The canonical Parquet copy of a database that Spark reads (`<db>.parquet/`), refreshed when stale."""
+    db = Path(db)
+    folder = db.with_suffix(".parquet")
+    marker = folder / "partners.parquet"
+    if not marker.exists() or marker.stat().st_mtime < db.stat().st_mtime:
+        export_parquet(db, folder)
+    return folder
+
+
 def score_db_on_spark(db: Path | str, day: date, *, master: str = "local[*]",
                       partners: list[str] | None = None) -> ScoreReport:
     """Score a partnerscore database on Spark (tables exported to Parquet first)."""
