@@ -5,6 +5,11 @@
 - A partner's associations and certifications never change another partner's score (no DPOR here:
   a DPOR may rightly take a subscription over from another partner).
 - A certification added to a partner never lowers any of its area totals.
+- A TPOR association changes no score.
+
+Not a property: "a partner's score never drops when one of its associations is added". An added
+association can make a tenant count a year ago (lowering a net), push a Security tenant out of the
+SMB band, or flip the Azure path classification — all as the rules say.
 """
 
 from __future__ import annotations
@@ -145,3 +150,15 @@ def test_an_association_starting_after_the_day_scored_changes_nothing(tmp_path_f
     base = score_dataset(write(tmp_path_factory.mktemp("base"), data), AS_OF)
     later = score_dataset(write(tmp_path_factory.mktemp("future"), data, extra_association=future), AS_OF)
     assert later == base
+
+
+@PROPERTY_SETTINGS
+@given(data=datasets())
+def test_a_tpor_association_changes_no_score(tmp_path_factory, data):
+    """TPOR is transactional recognition only (R3): it counts toward no metric, on any program."""
+    sub = data["subscriptions"][0]
+    tpor = {"association_id": "TPOR-1", "partner_id": "P1", "type": "TPOR", "tenant_id": sub["tenant_id"],
+            "subscription_id": sub["subscription_id"], "start_date": "2024-01-01"}
+    base = score_dataset(write(tmp_path_factory.mktemp("base"), data), AS_OF)
+    with_tpor = score_dataset(write(tmp_path_factory.mktemp("tpor"), data, extra_association=tpor), AS_OF)
+    assert with_tpor == base

@@ -214,6 +214,22 @@ def demo(
 
 
 @command()
+def whatif(
+    partner: Annotated[str, typer.Argument(help="Partner ID.")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML: a list of changes (see docs/whatif.md).")],
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Score a partner before and after hypothetical changes; the stored ledger is never written."""
+    from partnerscore.engine.whatif import load_scenario, whatif as run_whatif
+
+    changes = load_scenario(scenario)
+    result = run_whatif(open_duckdb(db or default_db()), partner, parse_day(as_of), changes)
+    render.whatif(result, fmt)
+
+
+@command()
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder for the Parquet data set.")],
     partners: Annotated[int, typer.Option(help="Number of partners.")] = 50,
@@ -228,6 +244,70 @@ def generate(
         counts = generate_large(out, partners=partners, customers=customers, months=months, seed=seed,
                                 progress=lambda done, total: update("generating", done, total))
     render.info(", ".join(f"{table} {n:,}" for table, n in counts.items()) + f" rows written to {out}/")
+
+
+def _web():
+    """The web package, or a one-line error naming the extra it needs."""
+    try:
+        from partnerscore import web
+        from partnerscore.web import security
+    except ImportError as exc:
+        raise PartnerscoreError(f"the web dashboard needs its extra ({exc.name} is missing): "
+                                "pip install 'partnerscore[web]'") from exc
+    return web, security
+
+
+@command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    users: Annotated[Path | None, typer.Option(
+        "--users", help="Users file (YAML) [default: env PARTNERSCORE_USERS].")] = None,
+    demo_admin: Annotated[bool, typer.Option(
+        "--demo-admin", help="Add a one-off admin for this run only and print its token.")] = False,
+    as_of: AsOfOption = None,
+) -> None:
+    """Serve the web dashboard and REST API (OpenAPI at /docs) over a database.
+
+    Example:
+        partnerscore serve --db demo.duckdb --demo-admin --as-of 2026-10-31
+    """
+    web, _ = _web()
+    web.serve(db or default_db(), host=host, port=port, users=users, demo_admin=demo_admin,
+              as_of=parse_day(as_of) if as_of else None, announce=render.info)
+
+
+@command()
+def users(
+    action: Annotated[str, typer.Argument(help="add, list or remove.")],
+    name: Annotated[str | None, typer.Argument(help="User name (add, remove).")] = None,
+    role: Annotated[str, typer.Option(help="viewer or admin (only an admin imports).")] = "viewer",
+    partners: Annotated[str, typer.Option(help="Partners the user may see: comma-separated ids, or * for all.")] = "*",
+    users_file: Annotated[Path | None, typer.Option(
+        "--users", help="Users file (YAML) [default: env PARTNERSCORE_USERS, else users.yaml].")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Manage web users: `add` prints the new user's API token once (only its digest is stored).
+
+    Example:
+        partnerscore users add tailspin --role viewer --partners 4650404,4650505
+    """
+    _, security = _web()
+    path = security.users_path(users_file)
+    if action == "add" and name:
+        token = security.add_user(path, name, role, partners)
+        render.write_rows([{"name": name, "role": role, "partners": partners, "token": token}], fmt,
+                          f"user added to {path}; the token is shown only now")
+    elif action == "remove" and name:
+        security.remove_user(path, name)
+        render.info(f"removed {name} from {path}")
+    elif action == "list":
+        rows = [{**u.to_json(), "partners": ",".join(u.partners) if u.partners else "*"}
+                for u in security.read_users(path)]
+        render.write_rows(rows, fmt, f"users in {path}", ["name", "role", "partners"])
+    else:
+        raise PartnerscoreError("use `users add NAME`, `users remove NAME` or `users list`")
 
 
 def main() -> None:

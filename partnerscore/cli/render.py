@@ -130,3 +130,25 @@ def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
     write_rows(exp.associations, Format.table, "\nassociations",
                ["association_id", "type", "tenant_id", "subscription_id", "workload", "start_date", "effective_end",
                 "status"])
+
+
+def whatif(result, fmt: Format) -> None:
+    """Before → after per area and metric, changed rows only in the table view."""
+    doc = result.to_json()
+    rows = [{"area": a["area"], "metric": m["metric"], "before": m["before"], "after": m["after"], "delta": m["delta"],
+             "value_before": m["value_before"], "value_after": m["value_after"]}
+            for a in doc["areas"] for m in a["metrics"]]
+    if fmt is not Format.table:
+        write_json(doc) if fmt is Format.json else write_rows(rows, fmt, "what-if")
+        return
+    out.print(f"[bold]{doc['partner_id']} · what-if as of {doc['as_of']}[/bold] (the stored ledger is unchanged)")
+    for area in doc["areas"]:
+        change = area["points_after"] - area["points_before"]
+        status = {(False, True): "[green]now qualifies[/green]", (True, False): "[red]stops qualifying[/red]"}.get(
+            (area["qualified_before"], area["qualified_after"]), "qualified" if area["qualified_after"] else "not qualified")
+        out.print(f"{area['area']:<24} {area['points_before']:>6.2f} → {area['points_after']:>6.2f} "
+                  f"({change:+.2f})  {status}")
+    changed = [r for r in rows if r["delta"]]
+    if changed:
+        write_rows(changed, Format.table, "metrics that changed",
+                   ["area", "metric", "before", "after", "delta", "value_before", "value_after"])

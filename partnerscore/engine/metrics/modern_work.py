@@ -49,9 +49,13 @@ def eligible_in(tm: ibis.Table, eligible: dict, month: date, keys: list[str]) ->
         **{f"a{k}": (tm.in_range & (tm.month == m)).any() for k, m in enumerate(chain)},
         **{f"o{k}": (tm.above & (tm.month == m)).any() for k, m in enumerate(chain)},
     )
-    chained = flags[f"a{len(chain) - 1}"]
-    for k in range(len(chain) - 2, -1, -1):
-        chained = flags[f"a{k}"] | (flags[f"o{k}"] & chained)
+    # SMB-eligible in X ⇔ in range in X-12k for some k, with a workload above the range in every year
+    # between (X, X-12, …, X-12(k-1)). Written flat (first year without a workload above the range,
+    # then "in range no later than that year") rather than as a nested chain: Spark's optimiser
+    # expands deeply nested AND/OR expressions exponentially.
+    first_gap = ibis.least(*[ibis.ifelse(flags[f"o{k}"], len(chain), k) for k in range(len(chain))])
+    flags = flags.mutate(first_gap=first_gap)
+    chained = ibis.or_(*[flags[f"a{k}"] & (flags.first_gap >= k) for k in range(len(chain))])
     return flags.filter(chained).select(*keys, "tenant_id")
 
 

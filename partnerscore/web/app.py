@@ -1,0 +1,90 @@
+"""Build the FastAPI app over one database, and run it (`partnerscore serve`).
+
+Example:
+    partnerscore users add alice --role admin --partners '*' --users users.yaml
+    partnerscore serve --db demo.duckdb --users users.yaml --as-of 2026-10-31
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from partnerscore.web import errors
+from partnerscore.web.data import DataService
+from partnerscore.web.deps import AppState
+from partnerscore.web.routes import explain, findings, imports, ledger, pages, partners, scores, whatif
+from partnerscore.web.security import SecurityHeaders, UserStore
+
+SECRET_ENV = "PARTNERSCORE_SECRET_KEY"
+SESSION_HOURS = 12
+
+DESCRIPTION = """\
+Partner Capability Scores, their explanation, the association ledger and what-if scenarios.
+
+Authenticate with `Authorization: Bearer <token>` (`partnerscore users add` prints a token), or sign in
+at `/login` for a session cookie (then send the `X-CSRF-Token` header on POST). Every error has the
+body `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(db: Path | str, users: UserStore | Path | str | None = None, *, as_of: date | None = None,
+               secret_key: str | None = None, https_only: bool = False) -> FastAPI:
+    """The web app serving the database `db` to the users of `users` (a `UserStore` or a users file).
+
+    Args:
+        db: the partnerscore DuckDB file (it may not exist yet: an admin can import into it).
+        users: who may sign in; default the file named by PARTNERSCORE_USERS.
+        as_of: the day scored when a request names none (default: today).
+        secret_key: signs session cookies; default PARTNERSCORE_SECRET_KEY, else random per process.
+        https_only: mark the session cookie Secure and send Strict-Transport-Security.
+    """
+    store = users if isinstance(users, UserStore) else UserStore.from_env(users)
+    app = FastAPI(title="partnerscore", version=_version(), description=DESCRIPTION,
+                  docs_url="/docs", redoc_url=None)
+    app.state.ps = AppState(DataService(db), store, as_of)
+    errors.install(app)
+    for module in (partners, scores, explain, ledger, findings, whatif, imports, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz():
+        return {"status": "ok"}
+
+    key = secret_key or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
+    app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="partnerscore_session",
+                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=https_only)
+    app.add_middleware(SecurityHeaders, https=https_only)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("partnerscore")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0"
+
+
+def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8000, users: Path | None = None,
+          demo_admin: bool = False, as_of: date | None = None, announce: Callable[[str], None] = print) -> None:
+    """Run the app with uvicorn until interrupted; `announce` receives the lines to show the operator."""
+    import uvicorn
+
+    store = UserStore.from_env(users)
+    if demo_admin:
+        token = store.add_ephemeral("demo-admin", "admin")
+        announce(f"demo admin for this run only: name demo-admin, token {token}")
+    elif not store.users():
+        announce("no users: add one with `partnerscore users add NAME --role admin`, or use --demo-admin")
+    app = create_app(db, store, as_of=as_of)
+    announce(f"serving {db} on http://{host}:{port}/ (API description: /docs)")
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)

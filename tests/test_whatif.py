@@ -1,0 +1,66 @@
+"""What-if replays the unchanged engine on a changed copy of the tables; the stored ledger stays as it was."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from partnerscore.engine.connect import open_duckdb
+from partnerscore.engine.whatif import parse_scenario, whatif
+from partnerscore.errors import PartnerscoreError
+from partnerscore.ingest.importer import import_dataset
+
+DAY = date(2026, 10, 31)
+
+
+@pytest.fixture
+def small_db(small_dataset: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "p.duckdb"
+    import_dataset(small_dataset, db)
+    return db
+
+
+def area(result, name: str) -> dict:
+    return next(a for a in result.to_json()["areas"] if a["area"] == name)
+
+
+CASES = [
+    ("Two more Azure Solutions Architects and one Virtual Desktop specialist earn Infrastructure advanced points",
+     [{"action": "add_certification", "partner_id": "P1", "person_id": p, "certification": c, "earned_on": "2026-01-01"}
+      for p, c in [("a1", "AZ-305"), ("a2", "AZ-305"), ("a3", "Azure Virtual Desktop Specialty")]],
+     "infrastructure", "advanced_certifications", 0.0, 4.0),
+    ("Ending the DPOR on T1 before the trailing twelve months leaves only T2's SQL Database as a deployment",
+     [{"action": "end_association", "association_id": "A1", "end_date": "2025-10-31"}],
+     "infrastructure", "deployments", 6.0, 2.0),
+    ("A PAL with an eligible role on T1's subscription keeps its ACR counting after the DPOR ends",
+     [{"action": "end_association", "association_id": "A1", "end_date": "2025-10-31"},
+      {"action": "add_association", "association_id": "NEW-PAL", "partner_id": "P1", "type": "PAL", "tenant_id": "T1",
+       "subscription_id": "S1", "rbac_role": "Contributor", "start_date": "2024-01-01"}],
+     "infrastructure", "deployments", 6.0, 6.0),
+]
+
+
+@pytest.mark.parametrize("name, changes, area_name, metric, before, after", CASES, ids=[c[0] for c in CASES])
+def test_whatif_changes_only_what_the_scenario_touches(small_db, name, changes, area_name, metric, before, after):
+    result = whatif(open_duckdb(small_db), "P1", DAY, parse_scenario(changes))
+    row = next(m for m in area(result, area_name)["metrics"] if m["metric"] == metric)
+    assert (row["before"], row["after"]) == (before, after)
+
+
+def test_whatif_never_writes_the_stored_ledger(small_db):
+    changes = parse_scenario([{"action": "end_association", "association_id": "A1", "end_date": "2025-12-31"}])
+    whatif(open_duckdb(small_db), "P1", DAY, changes)
+    versions = open_duckdb(small_db).associations.count().to_pyarrow().as_py()
+    assert versions == 4
+
+
+@pytest.mark.parametrize("changes, message", [
+    ([{"action": "add_certification", "partner_id": "P1"}], "change 0.add_certification.person_id: Field required"),
+    ([{"action": "retire_everyone"}], "change 0"),
+    ([{"action": "end_association", "association_id": "NOPE", "end_date": "2026-01-01"}], "no association 'NOPE'"),
+])
+def test_a_bad_scenario_gets_a_clear_error_naming_the_change_and_key(small_db, changes, message):
+    with pytest.raises(PartnerscoreError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        whatif(open_duckdb(small_db), "P1", DAY, parse_scenario(changes))
