@@ -214,6 +214,22 @@ def demo(
 
 
 @command()
+def status(
+    partner: Annotated[str, typer.Argument(help="Partner ID.")],
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+    anniversary: Annotated[str | None, typer.Option(help="Enrolled: the anniversary date (YYYY-MM-DD).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Designation status: did the partner qualify on at least one day of its qualification window?"""
+    from partnerscore.engine.designation import designation_status
+
+    areas = designation_status(open_duckdb(db or default_db()), partner, parse_day(as_of),
+                               parse_day(anniversary) if anniversary else None)
+    render.write_rows([a.to_json() for a in areas], fmt, f"{partner}: qualification window status")
+
+
+@command()
 def whatif(
     partner: Annotated[str, typer.Argument(help="Partner ID.")],
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML: a list of changes (see docs/whatif.md).")],
@@ -267,6 +283,7 @@ def serve(
     demo_admin: Annotated[bool, typer.Option(
         "--demo-admin", help="Add a one-off admin for this run only and print its token.")] = False,
     as_of: AsOfOption = None,
+    access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
 ) -> None:
     """Serve the web dashboard and REST API (OpenAPI at /docs) over a database.
 
@@ -275,7 +292,7 @@ def serve(
     """
     web, _ = _web()
     web.serve(db or default_db(), host=host, port=port, users=users, demo_admin=demo_admin,
-              as_of=parse_day(as_of) if as_of else None, announce=render.info)
+              as_of=parse_day(as_of) if as_of else None, access_log=access_log, announce=render.info)
 
 
 @command()

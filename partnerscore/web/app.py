@@ -75,7 +75,8 @@ def _version() -> str:
 
 
 def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8000, users: Path | None = None,
-          demo_admin: bool = False, as_of: date | None = None, announce: Callable[[str], None] = print) -> None:
+          demo_admin: bool = False, as_of: date | None = None, access_log: bool = True,
+          announce: Callable[[str], None] = print) -> None:
     """Run the app with uvicorn until interrupted; `announce` receives the lines to show the operator."""
     import uvicorn
 
@@ -87,4 +88,5 @@ def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8000, users: Path | 
         announce("no users: add one with `partnerscore users add NAME --role admin`, or use --demo-admin")
     app = create_app(db, store, as_of=as_of)
     announce(f"serving {db} on http://{host}:{port}/ (API description: /docs)")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log, proxy_headers=False,
+                server_header=False)

@@ -10,6 +10,7 @@ and the engine's plan cache is not shared safely between threads.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
@@ -24,6 +25,8 @@ from partnerscore.engine.report import ScoreReport
 from partnerscore.web.errors import ApiError
 
 CACHE_SIZE = 256
+#: Seconds a looked-up database version is trusted (a change by another process shows after this).
+VERSION_TTL = 1.0
 
 
 class DataService:
@@ -34,10 +37,26 @@ class DataService:
         self.lock = threading.RLock()
         self._cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._version: tuple | None = None
 
     # --- cache -----------------------------------------------------------------------------------
     def version(self) -> tuple:
-        """What identifies the database's content: file (and write-ahead log) time and size."""
+        """What identifies the database's content: file (and write-ahead log) time and size.
+
+        Looked up at most every VERSION_TTL seconds (a cache hit then costs no system call); this
+        app's own imports call `forget_version` so their result shows at once.
+        """
+        now = time.monotonic()
+        if self._version is not None and now - self._version[0] < VERSION_TTL:
+            return self._version[1]
+        version = self._stat()
+        self._version = (now, version)
+        return version
+
+    def forget_version(self) -> None:
+        self._version = None
+
+    def _stat(self) -> tuple:
         try:
             st = self.db.stat()
         except FileNotFoundError:
@@ -121,7 +140,10 @@ class DataService:
     def import_folder(self, folder: Path, skip_bad_rows: bool):
         from partnerscore.ingest.importer import import_dataset
         with self.lock:
-            return import_dataset(folder, self.db, skip_bad_rows=skip_bad_rows)
+            try:
+                return import_dataset(folder, self.db, skip_bad_rows=skip_bad_rows)
+            finally:
+                self.forget_version()
 
     def imports(self) -> list:
         from partnerscore.ingest.quarantine import list_imports

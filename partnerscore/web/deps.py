@@ -29,14 +29,14 @@ class AppState:
     default_as_of: date | None = None
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
     return request.app.state.ps
 
 
 State = Annotated[AppState, Depends(app_state)]
 
 
-def data_service(request: Request) -> DataService:
+async def data_service(request: Request) -> DataService:
     return request.app.state.ps.data
 
 
@@ -79,7 +79,7 @@ async def current_user(request: Request) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_admin(user: CurrentUser) -> User:
+async def require_admin(user: CurrentUser) -> User:
     if not user.is_admin:
         raise ApiError(403, f"only an admin may do this; {user.name} is a {user.role}")
     return user
@@ -112,7 +112,7 @@ def check_partner_filter(user: User, partner: str | None) -> None:
         raise ApiError(403, f"{user.name} may not see partner {partner}")
 
 
-def scope(user: CurrentUser) -> frozenset[str] | None:
+async def scope(user: CurrentUser) -> frozenset[str] | None:
     """The partners a listing may return (None = every partner)."""
     return user.partners
 
@@ -120,7 +120,7 @@ def scope(user: CurrentUser) -> frozenset[str] | None:
 Scope = Annotated[frozenset[str] | None, Depends(scope)]
 
 
-def as_of(request: Request, as_of: Annotated[date | None, Query(
+async def as_of(request: Request, as_of: Annotated[date | None, Query(
         description="Score as of this day (YYYY-MM-DD); default the server's --as-of, else today.")] = None) -> date:
     return as_of or request.app.state.ps.default_as_of or date.today()
 
@@ -128,7 +128,7 @@ def as_of(request: Request, as_of: Annotated[date | None, Query(
 AsOf = Annotated[date, Depends(as_of)]
 
 
-def solution_area(area: Annotated[str, Path(description="Solution area id, e.g. modern_work.")]) -> str:
+async def solution_area(area: Annotated[str, Path(description="Solution area id, e.g. modern_work.")]) -> str:
     if area not in AREAS:
         raise ApiError(404, f"unknown area {area!r}; choose one of {', '.join(AREAS)}")
     return area

@@ -18,6 +18,7 @@ import hashlib
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,7 +100,8 @@ class UserStore:
         self.path = Path(path) if path else None
         self._extra: dict[str, User] = {}
         self._users: dict[str, User] = {}
-        self._stamp: float | None = None
+        self._stamp: int | None = None
+        self._checked = float("-inf")
         self._lock = threading.Lock()
 
     @classmethod
@@ -114,13 +116,16 @@ class UserStore:
         return token
 
     def users(self) -> dict[str, User]:
-        if self.path is not None:
+        """Every user; the file is checked for changes at most once a second."""
+        now = time.monotonic()
+        if self.path is not None and now - self._checked >= 1.0:
             with self._lock:
                 stamp = self.path.stat().st_mtime_ns if self.path.exists() else None
                 if stamp != self._stamp:
                     self._users = {u.name: u for u in read_users(self.path)}
                     self._stamp = stamp
-        return {**self._users, **self._extra}
+                self._checked = now
+        return {**self._users, **self._extra} if self._extra else self._users
 
     def by_token(self, token: str) -> User | None:
         """The user holding `token`, compared in constant time against every digest."""

@@ -84,12 +84,13 @@ async def overview_page(request: Request, partner_id: CurrentPartner, db: DbDep,
 
 
 @router.get("/partners/{partner_id}/areas/{area}")
-async def area_page(request: Request, partner_id: CurrentPartner, area: Area, db: DbDep, day: AsOf):
+async def area_page(request: Request, partner_id: CurrentPartner, area: Area, db: DbDep, day: AsOf,
+                    months: Annotated[int, Query(ge=1, le=24, description="Month-ends in the trend.")] = 6):
     detail = await run_in_threadpool(views.area_detail, db, partner_id, area, day)
     name = (await known_partners(db))[partner_id].get("name")
     return render(request, "area.html", {
         "detail": detail, "name": name, "as_of": day, "trend_chart": charts.trend_chart(area, detail.min_total),
-        "trend_url": f"/api/partners/{partner_id}/areas/{area}/trend?as_of={day}",
+        "trend_url": f"/api/partners/{partner_id}/areas/{area}/trend?as_of={day}&months={months}", "months": months,
         "json_url": f"/api/partners/{partner_id}/areas/{area}?as_of={day}"})
 
 
