@@ -285,7 +285,7 @@ def serve(
     as_of: AsOfOption = None,
     access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
 ) -> None:
-    """Serve the web dashboard and REST API (OpenAPI at /docs) over a database.
+    """Serve the web dashboard and REST API (described at /api-docs and /openapi.json) over a database.
 
     Example:
         partnerscore serve --db demo.duckdb --demo-admin --as-of 2026-10-31
@@ -325,6 +325,83 @@ def users(
         render.write_rows(rows, fmt, f"users in {path}", ["name", "role", "partners"])
     else:
         raise PartnerscoreError("use `users add NAME`, `users remove NAME` or `users list`")
+
+
+@command()
+def plan(
+    partner: Annotated[str, typer.Argument(help="Partner ID.")],
+    area: Annotated[str, typer.Argument(help="Solution area id, e.g. infrastructure.")],
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="Qualify on this day (YYYY-MM-DD); default the as-of day.")] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Qualify on every month end from the as-of day to --by.")] = False,
+    costs: Annotated[Path | None, typer.Option("--costs", help="Cost file (YAML) overriding the packaged costs.")] = None,
+    customers: Annotated[int, typer.Option("--customers", help="Customers (largest first) to consider.")] = 10,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """The cheapest set of actions (associations, renewals, certifications) that makes a partner qualify.
+
+    Example:
+        partnerscore plan 4650101 data_ai --db demo.duckdb --as-of 2026-10-31
+    """
+    from partnerscore.decisions.candidates import load_costs
+    from partnerscore.decisions.plan import plan as make_plan
+
+    day = parse_day(as_of)
+    result = make_plan(open_duckdb(db or default_db()), partner, area, day, by=parse_day(by) if by else None,
+                       keep=keep, costs=load_costs(costs), max_customers=customers)
+    render.plan(result, fmt)
+
+
+@command()
+def alerts(
+    partner: Annotated[str | None, typer.Argument(help="Partner ID; default every partner.")] = None,
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+    within: Annotated[int, typer.Option("--within", help="Days to look ahead.")] = 90,
+    fail_on: Annotated[str | None, typer.Option(
+        "--fail-on", help="Exit with status 2 when an alert of this severity or worse exists (low, medium, high, critical).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Association-loss and score risks (ending associations, PAL roles, proofs of execution, DPOR
+    takeovers, expiring certifications, metrics about to fall to zero), each with its fix.
+
+    Example:
+        partnerscore alerts 4650101 --db demo.duckdb --as-of 2026-10-31 --within 60 --fail-on high
+    """
+    from partnerscore.decisions.alerts import SEVERITIES, alerts as find_alerts, at_least
+
+    if fail_on is not None and fail_on not in SEVERITIES:
+        raise PartnerscoreError(f"--fail-on {fail_on!r}: choose one of {', '.join(SEVERITIES)}")
+    day = parse_day(as_of)
+    found = find_alerts(open_duckdb(db or default_db()), day, partner=partner, within=within)
+    render.alerts(found, fmt, f"alerts as of {day}, {within} days ahead" + (f", partner {partner}" if partner else ""))
+    if fail_on is not None and any(at_least(a.severity, fail_on) for a in found):
+        raise typer.Exit(2)
+
+
+@command()
+def diff(
+    partner: Annotated[str, typer.Argument(help="Partner ID.")],
+    from_day: Annotated[str, typer.Option("--from", help="The earlier day (YYYY-MM-DD).")],
+    to_day: Annotated[str, typer.Option("--to", help="The later day (YYYY-MM-DD).")],
+    db: DbOption = None,
+    recorded_on: RecordedOnOption = None,
+    area: Annotated[list[str] | None, typer.Option("--area", help="Only these areas.")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="List every entity that moved.")] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """What changed between two days, per area and metric, and which customers, pairs, services and
+    people entered or left; the rule-version change if one happened between the days.
+
+    Example:
+        partnerscore diff 4650404 --from 2026-09-30 --to 2026-10-31 --db demo.duckdb
+    """
+    from partnerscore.decisions.diff import diff as explain_diff
+
+    result = explain_diff(open_duckdb(db or default_db()), partner, parse_day(from_day), parse_day(to_day),
+                          recorded_on=parse_day(recorded_on) if recorded_on else None, areas=area)
+    render.diff(result, fmt, limit=None if show_all else 5)
 
 
 def main() -> None:

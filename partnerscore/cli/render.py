@@ -152,3 +152,116 @@ def whatif(result, fmt: Format) -> None:
     if changed:
         write_rows(changed, Format.table, "metrics that changed",
                    ["area", "metric", "before", "after", "delta", "value_before", "value_after"])
+
+
+def _money(amount: float, currency: str) -> str:
+    return f"{currency} {amount:,.0f}" if float(amount).is_integer() else f"{currency} {amount:,.2f}"
+
+
+def _area_change_rows(before, after) -> list[dict]:
+    rows = [{"metric": b.metric, "before": f"{round_half_up(b.points):g}", "after": f"{round_half_up(a.points):g}",
+             "max": b.max_points} for b, a in zip(before.metrics, after.metrics)]
+    rows.append({"metric": "total", "before": f"{round_half_up(before.points):g}",
+                 "after": f"{round_half_up(after.points):g}", "max": 100})
+    return rows
+
+
+def plan(result, fmt: Format) -> None:
+    """A plan: the chosen actions with their cost, and the verified score before and after."""
+    doc = result.to_json()
+    if fmt is Format.json:
+        write_json(doc)
+        return
+    if fmt is Format.csv:
+        write_rows(doc["actions"], fmt, "plan", ["action_id", "kind", "count", "cost", "label"])
+        return
+    days = ", ".join(d.isoformat() for d in result.days)
+    out.print(f"[bold]{result.partner_id} · {result.area} · plan from {result.as_of}, to qualify on {days}[/bold]")
+    if result.usage_model:
+        out.print(f"usage after the last reported month is projected: {result.usage_model}")
+    n = len(result.candidates)
+    cost = _money(result.total_cost, result.currency)
+    verdict = {
+        "qualified already": "already qualifies: nothing to do",
+        "plan": f"cheapest plan: {len(result.steps)} action(s), {cost} — verified by one what-if of all of them "
+                f"({n} candidates, {result.rounds} solver round(s))",
+        "plan (local search)": f"plan: {len(result.steps)} action(s), {cost} — found by dropping actions from every "
+                               f"candidate and re-measuring around the result (the candidates interact too much for "
+                               f"the additive model); verified by one what-if of all of them",
+        "unreachable": f"no set of the {n} candidate actions qualifies; the best reachable score is with every "
+                       f"candidate taken ({cost}):",
+        "unverified": f"no plan verified within {result.rounds} solver rounds; the score with every candidate ({cost}):",
+    }[result.status]
+    out.print(verdict)
+    if result.steps:
+        write_rows([{"action": s.label, "count": s.count, "cost": _money(s.cost, result.currency)}
+                    for s in result.steps], Format.table, "", ["action", "count", "cost"])
+    for day in result.days:
+        before, after = result.before[day], result.after[day]
+        mark = "[green]qualified[/green]" if after.qualified else "[red]not qualified[/red]"
+        track = f", {after.track} path" if after.track else ""
+        out.print(f"\n{day}: {round_half_up(before.points):g} → {round_half_up(after.points):g} points{track}, {mark}")
+        if result.status != "qualified already":
+            write_rows(_area_change_rows(before, after), Format.table, "", ["metric", "before", "after", "max"])
+
+
+def alerts(found, fmt: Format, title: str) -> None:
+    """Alerts, worst first: a table, JSON or CSV."""
+    rows = [a.to_json() for a in found]
+    if fmt is Format.table:
+        counts = Counter(a.severity for a in found)
+        summary = ", ".join(f"{counts[s]} {s}" for s in ("critical", "high", "medium", "low") if counts[s]) or "none"
+        out.print(f"[bold]{title}[/bold]: {summary}")
+        style = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
+        for a in found:
+            due = f" (due {a.due})" if a.due else ""
+            out.print(f"[{style[a.severity]}]{a.severity:<8}[/] {a.partner_id} · {a.kind}: {a.subject}{due}",
+                      soft_wrap=True)
+            out.print(f"         {a.message}", markup=False, soft_wrap=True)
+            out.print(f"         fix: {a.fix}", markup=False, soft_wrap=True)
+        return
+    write_rows(rows, fmt, title, ["severity", "partner_id", "kind", "subject", "areas", "due", "message", "fix"])
+
+
+def diff(result, fmt: Format, limit: int | None = 5) -> None:
+    """Explained changes: per area and metric, the points on both days and the entities that moved them."""
+    doc = result.to_json()
+    if fmt is Format.json:
+        write_json(doc)
+        return
+    if fmt is Format.csv:
+        rows = [{"area": a["area"], "metric": m["metric"], "change": change, **e}
+                for a in doc["areas"] for m in a["metrics"] for change in ("entered", "left", "changed")
+                for e in m[change]]
+        write_rows(rows, fmt, "diff", ["area", "metric", "change", "entity_kind", "entity", "part", "contribution",
+                                       "status"])
+        return
+    recorded = f", as recorded on {result.recorded_on}" if result.recorded_on else ""
+    rules = (f"rules {result.rules_from}" if result.rules_from == result.rules_to
+             else f"rules {result.rules_from} → {result.rules_to}")
+    out.print(f"[bold]{result.partner_id} · {result.from_day} → {result.to_day}{recorded} ({rules})[/bold]")
+    if not result.areas:
+        out.print("no change in any area")
+    yes = {True: "yes", False: "no"}
+    for a in result.areas:
+        track = f", {a.track_from} → {a.track_to} path" if a.track_from != a.track_to else (
+            f", {a.track_to} path" if a.track_to else "")
+        out.print(f"\n[bold]{a.area}[/bold]: {a.points_from:g} → {a.points_to:g} points ({a.points_to - a.points_from:+g})"
+                  f"{track}, qualified {yes[a.qualified_from]} → {yes[a.qualified_to]}")
+        for line in a.rule_changes:
+            out.print(f"  rule change: {line}", markup=False)
+        for m in a.metrics:
+            moved = len(m.entered) + len(m.left) + len(m.changed)
+            if not moved and m.delta == 0 and m.value_from == m.value_to:
+                continue
+            out.print(f"  {m.metric}: {m.points_from:g} → {m.points_to:g} ({m.delta:+g}), value {m.value_from} → "
+                      f"{m.value_to}: {len(m.entered)} entered, {len(m.left)} left, {len(m.changed)} changed",
+                      markup=False)
+            for change in ("entered", "left", "changed"):
+                rows = getattr(m, change)
+                for e in rows if limit is None else rows[:limit]:
+                    part = f" [{e['part']}]" if e["part"] else ""
+                    out.print(f"    {change:<7} {e['entity_kind']} {e['entity']}{part} {e['contribution']:+g}: "
+                              f"{e['status']}", markup=False)
+                if limit is not None and len(rows) > limit:
+                    out.print(f"    … {len(rows) - limit} more {change} (--all shows every one)")

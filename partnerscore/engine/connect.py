@@ -74,7 +74,6 @@ def temporary_table(backend, name: str, schema) -> ibis.Table:
 def drop_materialized(backend, name: str) -> None:
     """Free a table made by `materialize`."""
     if backend.name == "pyspark":
-        backend._session.catalog.uncacheTable(name)
         backend._session.catalog.dropTempView(name)
     else:
         backend.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
@@ -83,8 +82,9 @@ def drop_materialized(backend, name: str) -> None:
 def materialize_sql(backend, sql: str, name: str) -> None:
     """Create temporary table `name` from SQL compiled for this backend (eagerly cached on Spark)."""
     if backend.name == "pyspark":
-        backend._session.sql(sql).createOrReplaceTempView(name)
-        backend._session.sql(f"CACHE TABLE `{name}`")
+        # A local checkpoint computes the rows now and cuts the lineage: a temp view would keep the whole
+        # plan behind it, and later queries would re-analyse every earlier stage (heap exhaustion).
+        backend._session.sql(sql).localCheckpoint(eager=True).createOrReplaceTempView(name)
     else:
         # Ibis 12's create_table(temp=True) emits a DROP that DuckDB 2 rejects; plain SQL does the same.
         backend.raw_sql(f'CREATE TEMP TABLE "{name}" AS {sql}')

@@ -101,9 +101,11 @@ def _chosen_paths(ctx: Context, totals: ibis.Table) -> ibis.Table:
 
 def score_expression(ctx: Context) -> ibis.Table:
     """One row per (partner, area, metric) of the counting path, with area total and qualification."""
-    metrics = _metric_results(ctx)
-    totals = metrics.group_by("partner_id", "area", "path", "area_order", "path_order").aggregate(
-        total=_.points.sum(), weakest=_.points.min())
+    # Materialised: every area's path choice reads them, and Spark would otherwise inline the union of
+    # every metric into each of those reads (its analyser runs out of memory on that plan).
+    metrics = ctx.materialize(_metric_results(ctx))
+    totals = ctx.materialize(metrics.group_by("partner_id", "area", "path", "area_order", "path_order").aggregate(
+        total=_.points.sum(), weakest=_.points.min()))
     chosen = _chosen_paths(ctx, totals)
     qualify = ibis.cases(*[
         (chosen.area == area, (chosen.total >= r.qualify.min_total * ctx.scale)

@@ -39,7 +39,7 @@ def versions_as_of(associations: ibis.Table, day: date, recorded_on: date | None
 def _pal_role_ok(role: ibis.Value, rules: AssociationRules) -> ibis.Value:
     lowered = role.lower().strip()
     exact = lowered.isin([r.lower() for r in rules.pal_roles["exact"]])
-    suffixes = [lowered.endswith(" " + s.lower()) for s in rules.pal_roles["suffix"]]
+    suffixes = [lowered.endswith(s.lower()) for s in rules.pal_roles["suffix"]]
     return role.notnull() & ibis.or_(exact, *suffixes)
 
 

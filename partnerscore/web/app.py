@@ -48,7 +48,7 @@ def create_app(db: Path | str, users: UserStore | Path | str | None = None, *, a
     """
     store = users if isinstance(users, UserStore) else UserStore.from_env(users)
     app = FastAPI(title="partnerscore", version=_version(), description=DESCRIPTION,
-                  docs_url="/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)  # Swagger UI loads from a CDN: /api-docs renders the description here
     app.state.ps = AppState(DataService(db), store, as_of)
     errors.install(app)
     for module in (partners, scores, explain, ledger, findings, whatif, imports, pages):
@@ -87,6 +87,6 @@ def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8000, users: Path | 
     elif not store.users():
         announce("no users: add one with `partnerscore users add NAME --role admin`, or use --demo-admin")
     app = create_app(db, store, as_of=as_of)
-    announce(f"serving {db} on http://{host}:{port}/ (API description: /docs)")
+    announce(f"serving {db} on http://{host}:{port}/ (API: /api-docs and /openapi.json)")
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log, proxy_headers=False,
                 server_header=False)

@@ -24,7 +24,7 @@ from partnerscore.engine.connect import open_duckdb
 from partnerscore.engine.report import ScoreReport
 from partnerscore.web.errors import ApiError
 
-CACHE_SIZE = 256
+CACHE_SIZE = 128
 #: Seconds a looked-up database version is trusted (a change by another process shows after this).
 VERSION_TTL = 1.0
 
@@ -60,8 +60,8 @@ class DataService:
         try:
             st = self.db.stat()
         except FileNotFoundError:
-            raise ApiError(503, f"no database at {self.db}; an admin can import a data set "
-                           "(POST /api/imports, or `partnerscore import DATASET --db FILE`)", code="no_database")
+            raise ApiError(503, f"no database at {self.db}; an admin can import a data set (POST /api/imports, "
+                           "or `partnerscore import DATASET --db FILE`)", code="no_database") from None
         wal = self.db.with_name(self.db.name + ".wal")
         return (st.st_mtime_ns, st.st_size, wal.stat().st_mtime_ns if wal.exists() else 0)
 

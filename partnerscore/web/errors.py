@@ -7,6 +7,7 @@ nobody is signed in). Library errors map to 4xx codes here, so no route catches 
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,14 +39,15 @@ def body(code: str, message: str, details=None) -> dict:
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/api/", "/healthz", "/openapi")) and request.method in ("GET", "HEAD", "POST")
+    return not request.url.path.startswith(("/api/", "/healthz", "/openapi"))
 
 
 def respond(request: Request, status: int, code: str, message: str, details=None) -> Response:
     """The error as JSON for the API, as a page (or sign-in redirect) for the browser."""
     if _wants_html(request):
         if status == 401:
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
         from partnerscore.web.pages import render_error
         return render_error(request, status, code, message, details)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None

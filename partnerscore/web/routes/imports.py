@@ -6,7 +6,6 @@ nothing is written to the ledger; the failed import and its rows stay readable i
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath

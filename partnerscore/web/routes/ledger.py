@@ -21,7 +21,7 @@ AssociationType = Literal["CPOR_OSU", "CPOR_OSA", "CPOR_REVREC", "DPOR", "PAL", 
 @router.get("/associations", response_model=s.AssociationsPublic)
 async def list_associations(
     db: DbDep, user: CurrentUser, day: AsOf,
-    partner: Annotated[str | None, Query(description="Partner id (also matches its rows as indirect provider).")] = None,
+    partner: Annotated[str | None, Query(description="Partner id (also its rows as indirect provider).")] = None,
     type: Annotated[AssociationType | None, Query(description="Association type.")] = None,
     tenant: Annotated[str | None, Query(description="Customer tenant id.")] = None,
     status: Annotated[Status | None, Query(description="Row status as of the day.")] = None,

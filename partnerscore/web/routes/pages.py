@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 from urllib.parse import quote
 
@@ -16,11 +17,12 @@ from partnerscore.web.deps import (
     AdminUser, Area, AsOf, CurrentPartner, CurrentUser, DbDep, check_partner_filter, known_partners,
 )
 from partnerscore.web.errors import bad_row
-from partnerscore.web.pages import render
+from partnerscore.web.pages import _query, render
 from partnerscore.web.routes.imports import check_size, import_uploads
 from partnerscore.web.routes.ledger import AssociationType
 from partnerscore.web.routes.partners import visible_partners
 from partnerscore.web.routes.scores import read_partner_scores
+from partnerscore.web.schemas import ScorePublic
 from partnerscore.web.security import csrf_token, csrf_valid
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -59,6 +61,17 @@ async def logout(request: Request, user: CurrentUser):
     return RedirectResponse("/login", status_code=303)
 
 
+@router.get("/api-docs")
+async def api_docs(request: Request):
+    """The REST API's endpoints, from the OpenAPI description (no CDN-hosted Swagger UI)."""
+    spec = request.app.openapi()
+    endpoints = [{"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                  "description": op.get("description", ""), "tag": (op.get("tags") or [""])[0],
+                  "parameters": [p["name"] for p in op.get("parameters", [])]}
+                 for path, ops in spec["paths"].items() for method, op in ops.items()]
+    return render(request, "api.html", {"spec": spec, "endpoints": endpoints, "json_url": "/openapi.json"})
+
+
 @router.get("/")
 async def home(request: Request, user: CurrentUser, db: DbDep):
     partners = await visible_partners(db, user)
@@ -76,7 +89,6 @@ async def partners_page(request: Request, user: CurrentUser, db: DbDep, day: AsO
 @router.get("/partners/{partner_id}")
 async def overview_page(request: Request, partner_id: CurrentPartner, db: DbDep, day: AsOf):
     response = await read_partner_scores(partner_id, db, day)
-    from partnerscore.web.schemas import ScorePublic
     score = ScorePublic.model_validate_json(response.body)
     return render(request, "overview.html", {
         "score": score, "as_of": day, "chart": charts.areas_chart(score),
@@ -99,8 +111,9 @@ async def explain_page(request: Request, partner_id: CurrentPartner, area: Area,
                        metric: str | None = None):
     explanation = (await run_in_threadpool(db.explain, partner_id, area, day, metric)).to_json()
     suffix = f"&metric={quote(metric)}" if metric else ""
+    kinds = Counter(a["status"].split(":")[0].split(" toward")[0] for a in explanation["associations"])
     return render(request, "explain.html", {
-        "x": explanation, "metric": metric, "as_of": day, "limit": 100,
+        "x": explanation, "metric": metric, "as_of": day, "limit": 100, "association_kinds": kinds.most_common(),
         "json_url": f"/api/partners/{partner_id}/areas/{area}/explain?as_of={day}{suffix}"})
 
 
@@ -108,7 +121,6 @@ async def explain_page(request: Request, partner_id: CurrentPartner, area: Area,
 async def whatif_page(request: Request, partner_id: CurrentPartner, db: DbDep, day: AsOf,
                       end: Annotated[str | None, Query(description="Prefill: end this association.")] = None):
     response = await read_partner_scores(partner_id, db, day)
-    from partnerscore.web.schemas import ScorePublic
     score = ScorePublic.model_validate_json(response.body)
     changes = [{"action": "end_association", "association_id": end, "end_date": str(day)}] if end else []
     return render(request, "whatif.html", {
@@ -118,12 +130,13 @@ async def whatif_page(request: Request, partner_id: CurrentPartner, db: DbDep, d
 
 @router.get("/ledger")
 async def ledger_page(request: Request, user: CurrentUser, db: DbDep, day: AsOf,
-                      partner: str | None = None, type: AssociationType | None = None, tenant: str | None = None,
+                      partner: str | None = None, type: str | None = None, tenant: str | None = None,
                       status: str | None = None, page: Annotated[int, Query(ge=1)] = 1):
-    partner, tenant, status = partner or None, tenant or None, status or None
+    # A filter form sends every field, empty ones as "": those (and unknown values) mean "any".
+    partner, tenant = partner or None, tenant or None
+    type = type if type in AssociationType.__args__ else None
+    status = status if status in STATUSES else None
     check_partner_filter(user, partner)
-    if status is not None and status not in STATUSES:
-        status = None
     listing = await run_in_threadpool(views.associations, db, day, user.partners, partner=partner, type=type,
                                       tenant=tenant, status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     filters = {"partner": partner, "type": type, "tenant": tenant, "status": status, "as_of": day}
@@ -134,7 +147,6 @@ async def ledger_page(request: Request, user: CurrentUser, db: DbDep, day: AsOf,
 
 
 def _query_string(filters: dict, page: int) -> str:
-    from partnerscore.web.pages import _query
     return _query(**filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
 
 
