@@ -9,6 +9,7 @@ every rule: a plan is only their compiled form.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -51,23 +52,26 @@ class Plan:
 
 
 class PlanCache:
-    """Recently used plans by key (least recently used dropped first)."""
+    """Recently used plans by key (least recently used dropped first); safe to share between threads."""
 
     def __init__(self, size: int = MAX_PLANS) -> None:
         self.size = size
         self._plans: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key) -> Plan | None:
-        plan = self._plans.get(key)
-        if plan is not None:
-            self._plans.move_to_end(key)
-        return plan
+        with self._lock:
+            plan = self._plans.get(key)
+            if plan is not None:
+                self._plans.move_to_end(key)
+            return plan
 
     def put(self, key, plan: Plan) -> None:
-        self._plans[key] = plan
-        self._plans.move_to_end(key)
-        while len(self._plans) > self.size:
-            self._plans.popitem(last=False)
+        with self._lock:
+            self._plans[key] = plan
+            self._plans.move_to_end(key)
+            while len(self._plans) > self.size:
+                self._plans.popitem(last=False)
 
 
 PLANS = PlanCache()
