@@ -115,3 +115,15 @@ def test_explain_refuses_unknown_partner_or_area_with_a_clear_error(small_datase
     result = run(*args, "--db", db, "--as-of", "2026-10-31")
     assert result.exit_code == 1
     assert message in result.stderr
+
+
+def test_the_operator_roll_up_sorts_every_partner_and_area_and_exports_parquet(small_dataset: Path, tmp_path: Path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "all.parquet"
+    result = run("score", small_dataset, "--as-of", "2026-10-31", "--all", "--format", "csv", "--parquet", out)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 2 * 6
+    points = [float(r["points"]) for r in rows]
+    assert points == sorted(points, reverse=True) and rows[0]["partner_id"] == "P1"
+    assert pq.read_table(out).num_rows == 2 * (4 + 5 + 5 + 5 + 5 + 4)

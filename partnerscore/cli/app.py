@@ -23,7 +23,7 @@ from partnerscore.cli.options import (
     AsOfOption, DbOption, EngineOption, Format, FormatOption, RecordedOnOption, SparkMasterOption, default_db,
     parse_day, setting,
 )
-from partnerscore.engine.connect import Tables, open_duckdb
+from partnerscore.engine.connect import Tables, open_duckdb, resellers_of
 from partnerscore.engine.explain import explain as explain_area
 from partnerscore.engine.scoring import score as score_tables
 from partnerscore.errors import ImportFailed, PartnerscoreError
@@ -131,14 +131,28 @@ def score(
     recorded_on: RecordedOnOption = None,
     engine: EngineOption = None,
     spark_master: SparkMasterOption = None,
+    roll_up: Annotated[bool, typer.Option("--all", help="One sortable table of every partner and area (operators).")] = False,
+    sort: Annotated[str, typer.Option(help="With --all: sort by points, partner or area.")] = "points",
+    parquet: Annotated[Path | None, typer.Option(help="Also write the flat rows to this Parquet file.")] = None,
+    provider: Annotated[str | None, typer.Option(help="An indirect provider: it and its resellers only.")] = None,
 ) -> None:
     """Score every partner in all six solution areas (the data contract's JSON with --format json)."""
     day = parse_day(as_of)
     with _database(source, db) as database:
         tables = _tables(database, engine, spark_master)
+        if provider:
+            partner = [provider, *resellers_of(tables, provider)]
         report = score_tables(tables, day, partners=partner,
                               recorded_on=parse_day(recorded_on) if recorded_on else None)
-    render.scores(report, fmt)
+    if parquet is not None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(render.score_rows(report)), parquet)
+    if roll_up:
+        render.roll_up(report, fmt, sort)
+    else:
+        render.scores(report, fmt)
 
 
 @command()

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from partnerscore.cli.options import Format
 from partnerscore.engine.report import ScoreReport, round_half_up
+from partnerscore.errors import PartnerscoreError
 
 #: A terminal gets its own width; a pipe or file gets 120 columns so tables stay readable in docs.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -75,6 +76,22 @@ def score_rows(report: ScoreReport) -> list[dict]:
                     "metric": metric.metric, "value": metric.value, "points": round_half_up(metric.points),
                     "max_points": metric.max_points})
     return rows
+
+
+def roll_up(report: ScoreReport, fmt: Format, sort: str = "points") -> None:
+    """One row per partner and area: points, track, qualification and the weakest metric."""
+    rows = []
+    for partner in report.partners:
+        for area in partner.areas:
+            weakest = min(area.metrics, key=lambda m: m.points / m.max_points)
+            rows.append({"partner_id": partner.partner_id, "area": area.area, "track": area.track,
+                         "points": round_half_up(area.points), "qualified": area.qualified,
+                         "weakest_metric": f"{weakest.metric} {round_half_up(weakest.points):g}/{weakest.max_points}"})
+    keys = {"points": lambda r: (-r["points"], r["partner_id"], r["area"]),
+            "partner": lambda r: (r["partner_id"], r["area"]), "area": lambda r: (r["area"], -r["points"])}
+    if sort not in keys:
+        raise PartnerscoreError(f"--sort {sort!r}: choose points, partner or area")
+    write_rows(sorted(rows, key=keys[sort]), fmt, f"every partner as of {report.as_of}")
 
 
 def scores(report: ScoreReport, fmt: Format) -> None:

@@ -104,3 +104,9 @@ def register_arrow(backend, name: str, table: pa.Table) -> ibis.Table:
     else:
         backend.con.register(name, table)
     return backend.table(name)
+
+
+def resellers_of(tables: Tables, provider_id: str) -> list[str]:
+    """The partners whose `parent_partner_id` is this indirect provider."""
+    children = tables.partners.filter(tables.partners.parent_partner_id == provider_id).select("partner_id")
+    return sorted(children.to_pyarrow().column("partner_id").to_pylist())
