@@ -12,7 +12,7 @@ from fractions import Fraction
 import ibis
 from ibis import _
 
-from partnerscore.engine.metrics.base import Context, covered_rows, floor_div, linear_points, result, usd
+from partnerscore.engine.metrics.base import Context, covered_rows, floor_div, linear_points, net_result, result, usd
 from partnerscore.rules.schema import MetricRule
 
 
@@ -42,10 +42,7 @@ def net_customer_adds_facts(ctx: Context, rule: MetricRule) -> ibis.Table:
 
 def net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
     """Eligible tenants now minus eligible tenants a year earlier; 10 points each (R13)."""
-    facts = net_customer_adds_facts(ctx, rule)
-    per_partner = facts.group_by("partner_id").aggregate(
-        net=facts.now.cast("int64").sum() - facts.year_ago.cast("int64").sum())
-    return result(per_partner, per_partner.net, linear_points(per_partner.net, rule, ctx.scale))
+    return net_result(ctx, net_customer_adds_facts(ctx, rule), rule)
 
 
 def usage_growth(ctx: Context, rule: MetricRule) -> ibis.Table:

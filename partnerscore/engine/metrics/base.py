@@ -131,6 +131,13 @@ def join_on(left: ibis.Table, right: ibis.Table, keys: list[str], how: str = "le
     return joined.select(**columns)
 
 
+def net_result(ctx: "Context", facts: ibis.Table, rule: MetricRule) -> ibis.Table:
+    """A net metric's result from per-entity facts with `now` and `year_ago` flags: now − a year ago."""
+    per_partner = facts.group_by("partner_id").aggregate(
+        net=facts.now.cast("int64").sum() - facts.year_ago.cast("int64").sum())
+    return result(per_partner, per_partner.net, linear_points(per_partner.net, rule, ctx.scale))
+
+
 def result(table: ibis.Table, value: ibis.Value, points: ibis.Value) -> ibis.Table:
     """The standard result shape of a formula."""
     return table.select(partner_id=table.partner_id.cast("string"), value=value.cast("float64"),

@@ -15,7 +15,7 @@ from math import lcm
 import ibis
 from ibis import _
 
-from partnerscore.engine.metrics.base import Context, covered_rows, floor_div, linear_points, result, usd
+from partnerscore.engine.metrics.base import Context, covered_rows, floor_div, linear_points, net_result, result, usd
 from partnerscore.rules.names import workload_key
 from partnerscore.rules.schema import MetricRule
 
@@ -34,10 +34,7 @@ def _over(amount: ibis.Value, band: dict) -> ibis.Value:
 
 def net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
     """Pairs with covered revenue over the path's floor in M minus those in M-12 (R12)."""
-    facts = net_customer_adds_facts(ctx, rule)
-    per_partner = facts.group_by("partner_id").aggregate(
-        net=facts.now.cast("int64").sum() - facts.year_ago.cast("int64").sum())
-    return result(per_partner, per_partner.net, linear_points(per_partner.net, rule, ctx.scale))
+    return net_result(ctx, net_customer_adds_facts(ctx, rule), rule)
 
 
 def net_customer_adds_facts(ctx: Context, rule: MetricRule) -> ibis.Table:

@@ -13,7 +13,9 @@ from datetime import date
 import ibis
 from ibis import _
 
-from partnerscore.engine.metrics.base import Context, covered_rows, join_on, linear_points, result, share_at_least
+from partnerscore.engine.metrics.base import (
+    Context, covered_rows, join_on, linear_points, net_result, result, share_at_least,
+)
 from partnerscore.engine.months import add_months
 from partnerscore.rules.schema import MetricRule
 
@@ -61,10 +63,7 @@ def eligible_in(tm: ibis.Table, eligible: dict, month: date, keys: list[str]) ->
 
 def net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
     """Eligible tenants covered by the path's types in M minus those in M-12 (R10)."""
-    facts = net_customer_adds_facts(ctx, rule)
-    per_partner = facts.group_by("partner_id").aggregate(
-        net=facts.now.cast("int64").sum() - facts.year_ago.cast("int64").sum())
-    return result(per_partner, per_partner.net, linear_points(per_partner.net, rule, ctx.scale))
+    return net_result(ctx, net_customer_adds_facts(ctx, rule), rule)
 
 
 def net_customer_adds_facts(ctx: Context, rule: MetricRule) -> ibis.Table:
