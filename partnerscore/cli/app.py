@@ -418,6 +418,34 @@ def diff(
     render.diff(result, fmt, limit=None if show_all else 5)
 
 
+@command()
+def forecast(
+    partner: Annotated[str, typer.Argument(help="Partner ID.")],
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+    months: Annotated[int, typer.Option("--months", help="Month ends to project.")] = 6,
+    backtest: Annotated[bool, typer.Option(
+        "--backtest", help="Also run the model from --months months earlier and report its error.")] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Projected points per area and metric at the next month ends (association end dates,
+    certification expiries, usage carried forward), with the areas and metrics at risk.
+
+    Example:
+        partnerscore forecast 4650404 --db demo.duckdb --as-of 2026-10-31 --months 6
+    """
+    from partnerscore.decisions.forecast import backtest as run_backtest, forecast as make_forecast
+    from partnerscore.engine.months import add_months, month_end
+
+    day = parse_day(as_of)
+    tables = open_duckdb(db or default_db())
+    result = make_forecast(tables, partner, day, months)
+    if backtest:
+        earlier = month_end(add_months(day.replace(day=1), -months))
+        result.backtest = run_backtest(tables, partner, earlier, months)
+    render.forecast(result, fmt)
+
+
 def main() -> None:
     """Entry point of the `partnerscore` script."""
     app()

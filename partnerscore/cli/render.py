@@ -220,6 +220,10 @@ def plan(result, fmt: Format) -> None:
         out.print(f"\n{day}: {round_half_up(before.points):g} → {round_half_up(after.points):g} points{track}, {mark}")
         if result.status != "qualified already":
             write_rows(_area_change_rows(before, after), Format.table, "", ["metric", "before", "after", "max"])
+        if not after.qualified:
+            zero = [m.metric for m in after.metrics if m.points < 1]
+            out.print("still short: " + (f"no point in {', '.join(zero)}" if zero else
+                                         f"{round_half_up(after.points):g} points, below the minimum total"))
 
 
 def alerts(found, fmt: Format, title: str) -> None:
@@ -282,3 +286,32 @@ def diff(result, fmt: Format, limit: int | None = 5) -> None:
                               f"{e['status']}", markup=False)
                 if limit is not None and len(rows) > limit:
                     out.print(f"    … {len(rows) - limit} more {change} (--all shows every one)")
+
+
+def forecast(result, fmt: Format) -> None:
+    """Projected points per area (and metric) at each month end, with the risks flagged."""
+    doc = result.to_json()
+    if fmt is Format.json:
+        write_json(doc)
+        return
+    rows = [{"area": a.area, "day": m.day.isoformat(), "points": m.points, "qualified": m.qualified, "track": m.track,
+             **m.metrics} for a in result.areas for m in [a.now, *a.months]]
+    if fmt is Format.csv:
+        write_rows(rows, fmt, "forecast")
+        return
+    out.print(f"[bold]{result.partner_id} · forecast from {result.as_of}[/bold] (usage reported through "
+              f"{result.last_reported:%Y-%m}; after that {result.model})")
+    table = Table(title="points per area (✓ qualified)", title_justify="left")
+    table.add_column("area")
+    for m in [result.areas[0].now, *result.areas[0].months]:
+        table.add_column(m.day.isoformat(), justify="right")
+    for a in result.areas:
+        table.add_row(a.area, *[f"{m.points:g}{' ✓' if m.qualified else ''}" for m in [a.now, *a.months]])
+    out.print(table)
+    risks = [(a.area, r) for a in result.areas for r in a.risks]
+    out.print("at risk:" if risks else "no area stops qualifying and no metric falls below its minimum")
+    for area, risk in risks:
+        out.print(f"  [red]{area}[/red]: {risk}", soft_wrap=True)
+    if result.backtest:
+        out.print("backtest (the same model run from an earlier day, mean absolute error in points): "
+                  + ", ".join(f"{a} {e:g}" for a, e in result.backtest.items()))
