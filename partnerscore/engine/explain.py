@@ -135,7 +135,7 @@ def explain(tables: Tables, partner_id: str, area: str, day: date, metric: str |
     area_score = report.partner(partner_id).area(area)
     area_rules = rules.areas[area]
     path = area_score.track or next(iter(area_rules.paths))
-    with scoring_context(tables, day, rules) as ctx:
+    with scoring_context(tables, day, rules, partners=[partner_id]) as ctx:
         ctx = ctx.for_area(area)
         metrics = _metric_explanations(ctx, partner_id, area_score, path, metric)
         associations = _association_status(ctx, tables, partner_id, area_rules, path)

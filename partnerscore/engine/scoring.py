@@ -29,21 +29,27 @@ from partnerscore.rules.schema import AREAS
 
 
 @contextmanager
-def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None = None) -> Iterator[Context]:
-    """Everything the formulas read for scoring as of `day`.
+def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None = None,
+                    partners: list[str] | None = None) -> Iterator[Context]:
+    """Everything the formulas read for scoring as of `day` (for every partner, or only `partners`).
 
     The covered usage and each metric's result are computed once into temporary tables (dropped on
     exit): metrics share them, and each engine runs many small queries instead of one huge plan.
+    Limiting to some partners narrows the credits, so only their usage is attributed; the ledger
+    itself stays whole, because a DPOR takeover involves other partners.
     """
     month = scoring_month(day)
     ctx = Context(tables=tables, day=day, month=month, rules=rules, usage=usage_with_subscription(tables, month),
-                  covered=None, scale=rules.points_scale)
+                  covered=None, scale=rules.points_scale, partners=tuple(partners) if partners else None)
     try:
         # Each stage is computed once: Spark would otherwise inline the ledger into every join of the
         # attribution and its analyser runs out of memory on the resulting plan.
         ledger = ledger_as_of(tables, rules, day, recorded_on)
         holding = ctx.materialize(ledger.holding)
-        credits = ctx.materialize(crediting(holding, rules.associations))
+        credits = crediting(holding, rules.associations)
+        if ctx.partners:
+            credits = credits.filter(credits.partner_id.isin(ctx.partners))
+        credits = ctx.materialize(credits)
         ctx.covered = ctx.materialize(covered_usage(tables, Ledger(holding, credits), month))
         yield ctx
     finally:
@@ -54,6 +60,8 @@ def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date
 def _complete(ctx: Context, result: ibis.Table, percent: bool) -> ibis.Table:
     """A formula's result with a row for every partner: 0 points, and value 0 (null for percentages)."""
     partners = ctx.tables.partners.select("partner_id")
+    if ctx.partners:
+        partners = partners.filter(partners.partner_id.isin(ctx.partners))
     joined = partners.left_join(result, "partner_id")
     value = joined.value if percent else joined.value.fill_null(0.0)
     return joined.select(partners.partner_id, value=value, points=joined.points.fill_null(0))
@@ -132,7 +140,7 @@ def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_o
     key = _plan_key(tables, day, rules, recorded_on, partners)
     plan = PLANS.get(key)
     if plan is None:
-        with scoring_context(tables, day, rules, recorded_on) as ctx:
+        with scoring_context(tables, day, rules, recorded_on, partners) as ctx:
             expression = score_expression(ctx)
             if partners:
                 expression = expression.filter(_.partner_id.isin(partners))

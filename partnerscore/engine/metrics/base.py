@@ -42,6 +42,7 @@ class Context:
     covered: ibis.Table  # (usage row, crediting association) pairs, see attribution.covered_usage
     scale: int
     area: AreaRules | None = None
+    partners: tuple[str, ...] | None = None  # score only these partners (None: every partner)
     plan: Plan = field(default_factory=lambda: Plan(new_run_id()))
     _cache: dict = field(default_factory=dict)
 
