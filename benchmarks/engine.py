@@ -934,6 +934,59 @@ def parent(args) -> None:
     print(json.dumps(doc["targets"], indent=2))
 
 
+def _fmt(value, unit: str = "", digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = f"{value:,.{digits}f}"
+    else:
+        text = f"{value:,}"
+    return text + unit
+
+
+def markdown(path: Path) -> str:
+    """The results file as the Markdown tables of docs/performance.md § Engine."""
+    doc = json.loads(Path(path).read_text())
+    lines = ["| usage rows | import | floor | DuckDB cold | DuckDB warm (full recompute) | × floor | "
+             "peak RSS (warm) | Spark local cold / warm | × floor (warm) | Spark peak RSS | Spark = DuckDB |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
+    for label, e in doc["sizes"].items():
+        d, f, sp, r = e.get("duckdb", {}), e.get("floor", {}), e.get("spark") or {}, e.get("ratios", {})
+        imp = e.get("import", {})
+        batches = f" ({imp['batches']} batches)" if imp.get("batches", 1) > 1 else ""
+        spark = "—"
+        if sp:
+            spark = (f"failed: {sp.get('error_line') or sp['error']}" if "error" in sp else
+                     f"{_fmt(sp.get('cold_seconds'), ' s', 1)} / {_fmt(sp.get('warm_seconds'), ' s', 1)}")
+        lines.append(" | ".join([
+            f"| {e.get('usage_rows', 0):,}", f"{_fmt(imp.get('seconds'), ' s', 1)}{batches}",
+            _fmt(f.get("seconds"), " s"), _fmt(d.get("cold_seconds"), " s", 1), _fmt(d.get("warm_seconds"), " s", 1),
+            f"**{_fmt(r.get('duckdb_warm'), '×', 1)}**", _fmt(d.get("warm_peak_rss_mb"), " MB", 0), spark,
+            _fmt(r.get("spark_warm"), "×", 0), _fmt(sp.get("peak_rss_mb"), " MB", 0),
+            {True: "yes", False: "**no**"}.get(sp.get("equal_to_duckdb"), "—") + " |"]))
+    for label, e in doc["sizes"].items():
+        lat = e.get("latency")
+        if lat:
+            lines += ["", f"One partner ({lat['partner']}, {lat['partner_associations']} associations) on {label} "
+                      f"({e['usage_rows']:,} usage rows), warm, median of {lat['runs']}:", "",
+                      "| call | first run | warm median | warm runs |", "|---|---:|---:|---|"]
+            for call in ("score", "explain"):
+                c = lat.get(call, {})
+                name = "`score(partners=[p])`" if call == "score" else f"`explain(p, {lat['area']})`"
+                lines.append(f"| {name} | {_fmt(c.get('first_seconds'), ' s')} | **{_fmt(c.get('median_seconds'), ' s')}** "
+                             f"| {', '.join(f'{x:.2f}' for x in c.get('runs', []))} |")
+    lines += ["", "| target | value | met |", "|---|---:|:---:|"]
+    for t in doc.get("targets", []):
+        value = t["value"]
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        elif isinstance(value, float):
+            value = f"{value:,.2f} {t.get('unit', '')}".strip()
+        lines.append(f"| {t['target']} | {value if value is not None else '—'} | "
+                     f"{ {True: 'yes', False: '**no**'}.get(t['met'], 'not measured') } |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -959,6 +1012,7 @@ def main(argv: list[str] | None = None) -> None:
                    help="stop a measurement whose process tree's RSS passes this (protects a shared machine; 0: off)")
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip the profiled replay")
     p.add_argument("--profile-top", type=int, default=5, help="heaviest statements detailed in the profile")
+    p.add_argument("--markdown", metavar="RESULTS", help="print a results file as Markdown tables and exit")
     # child mode (internal)
     p.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     p.add_argument("--result", help=argparse.SUPPRESS)
@@ -970,6 +1024,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--customers", type=int, help=argparse.SUPPRESS)
     p.add_argument("--partners", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.markdown:
+        print(markdown(Path(args.markdown)))
+        return
     if args.child:
         result = CHILDREN[args.child](args)
         write_json(Path(args.result), result)

@@ -35,8 +35,9 @@ app = typer.Typer(help="Partner associations ledger and Partner Capability Score
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 
-def command(name: str | None = None):
-    """Register a command whose PartnerscoreError prints as one red line per problem and exits 1."""
+def command(name: str | None = None, on: typer.Typer | None = None):
+    """Register a command (on `app`, or on the command group `on`) whose PartnerscoreError prints as
+    one red line per problem and exits 1."""
     def register(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def run(*args, **kwargs):
@@ -47,7 +48,7 @@ def command(name: str | None = None):
             except PartnerscoreError as exc:
                 render.error_lines([f"error: {exc}"])
             raise typer.Exit(1)
-        return app.command(name)(run)
+        return (on or app).command(name)(run)
     return register
 
 
