@@ -8,12 +8,14 @@
   subscription of the tenant.
 
 An association covers a row of month X when it is in force on at least one day of X. The result has
-one row per (usage row, crediting association); metrics de-duplicate rows themselves, because a row
-counts once per metric however many associations cover it (R5, R15).
+one row per (usage row, crediting association). A row counts once per metric however many associations
+cover it (R5, R15), so scoring reads `covered_once`: one row per (partner, usage row) with, per type
+group, the first month of a covering association of that group.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 import ibis
@@ -26,6 +28,8 @@ USAGE_COLUMNS = ("month", "tenant_id", "subscription_id", "workload_key", "progr
                  "acr_micros", "paid_units", "active_units", "revenue_micros")
 ASSOCIATION_COLUMNS = ("partner_id", "association_id", "type", "type_group", "tier", "start_date",
                        "start_month")
+ROW_KEY = ("tenant_id", "subscription_id", "workload_key", "month")
+MEASURES = ("program", "cloud", "acr_micros", "paid_units", "active_units", "revenue_micros")
 
 
 def usage_with_subscription(tables: Tables, last_month: date) -> ibis.Table:
@@ -36,9 +40,16 @@ def usage_with_subscription(tables: Tables, last_month: date) -> ibis.Table:
     return joined.select(*USAGE_COLUMNS)
 
 
-def covered_usage(tables: Tables, ledger: Ledger, last_month: date) -> ibis.Table:
-    """Every (usage row, crediting association) pair where the association covers the row (R2)."""
-    usage = usage_with_subscription(tables, last_month)
+def covered_usage(tables: Tables, ledger: Ledger, last_month: date, extra: tuple[str, ...] = ()) -> ibis.Table:
+    """Every (usage row, crediting association) pair where the association covers the row (R2).
+
+    `extra` names further credit columns to carry along.
+    """
+    # Each branch joins the stored usage table itself (no shared filtered copy, which DuckDB would
+    # materialise as a common table expression) to its credits first, and only then to the
+    # subscriptions for the program and cloud: the credits are the selective side, so a few
+    # partners' run reads little.
+    subs = tables.subscriptions.select(s_id=_.subscription_id, program=_.program, cloud=_.cloud)
     credits = ledger.credits.filter(_.type_group != "TPOR")
     named = credits.filter(_.subscription_id.notnull() & (_.type_group != "CPOR_OSU"))
     osu = credits.filter(_.type_group == "CPOR_OSU")
@@ -48,13 +59,64 @@ def covered_usage(tables: Tables, ledger: Ledger, last_month: date) -> ibis.Tabl
         return [a.start_month <= u.month, a.end_month.isnull() | (a.end_month >= u.month)]
 
     parts = []
-    for assocs, keys in (
-        (named, lambda u, a: [u.subscription_id == a.subscription_id]),
+    for assocs, keys, programs in (
+        (named, lambda u, a: [u.subscription_id == a.subscription_id], None),
         (osu, lambda u, a: [u.tenant_id == a.tenant_id, u.workload_key == a.workload_key,
-                            a.subscription_id.isnull() | (u.subscription_id == a.subscription_id)]),
-        (csp_tenant, lambda u, a: [u.tenant_id == a.tenant_id, u.program == "CSP"]),
+                            a.subscription_id.isnull() | (u.subscription_id == a.subscription_id)], None),
+        (csp_tenant, lambda u, a: [u.tenant_id == a.tenant_id], ["CSP"]),
     ):
-        u, a = usage.view(), assocs.view()
-        joined = u.join(a, keys(u, a) + in_force_for(u, a))
-        parts.append(joined.select(*[u[c] for c in USAGE_COLUMNS], *[a[c] for c in ASSOCIATION_COLUMNS]))
+        u, a = tables.usage.view(), assocs.view()
+        pairs = u.join(a, [*keys(u, a), u.month <= last_month, *in_force_for(u, a)]).select(
+            *[u[c] for c in USAGE_COLUMNS if c not in ("program", "cloud")],
+            *[a[c] for c in (*ASSOCIATION_COLUMNS, *extra)])
+        with_sub = pairs.join(subs, pairs.subscription_id == subs.s_id)
+        if programs is not None:
+            with_sub = with_sub.filter(with_sub.program.isin(programs))
+        parts.append(with_sub.select(*USAGE_COLUMNS, *ASSOCIATION_COLUMNS, *extra))
     return ibis.union(*parts)
+
+
+def since_column(group: str) -> str:
+    """The `covered_once` column holding the first month a `group` association covers the row."""
+    return f"since_{group.lower()}"
+
+
+def mark_shared(credits: ibis.Table, subscriptions: ibis.Table) -> ibis.Table:
+    """The credits with `shared`: whether another credit of the same partner touches the same tenant.
+
+    A usage row belongs to one tenant (the importer rejects a row whose tenant is not its
+    subscription's), so only credits of one partner on one tenant can cover a row twice. The tenant a
+    credit touches is its subscription's when it names one (attribution matches those on the
+    subscription alone), else its own tenant.
+    """
+    owners = subscriptions.select(o_sub=_.subscription_id, o_tenant=_.tenant_id)
+    joined = credits.left_join(owners, credits.subscription_id == owners.o_sub)
+    touched = ibis.ifelse(joined.subscription_id.notnull() & (joined.type_group != "CPOR_OSU"),
+                          joined.o_tenant, joined.tenant_id)
+    marked = joined.mutate(touched_tenant=touched).drop("o_sub", "o_tenant")
+    counts = marked.group_by(c_partner=_.partner_id, c_tenant=_.touched_tenant).aggregate(n=_.count())
+    shared = marked.left_join(counts, [marked.partner_id == counts.c_partner,
+                                       marked.touched_tenant == counts.c_tenant])
+    return shared.mutate(shared=shared.n.fill_null(1) > 1).drop("c_partner", "c_tenant", "n", "touched_tenant")
+
+
+def covered_once(tables: Tables, ledger: Ledger, last_month: date, groups: Iterable[str]) -> ibis.Table:
+    """One row per (partner, usage row) some association covers, with per type group in `groups` the
+    first month of a covering association of that group (null when no association of it covers the row).
+
+    Computed once per run, it spares every metric a de-duplication of the covered pairs: "covered by
+    any of these groups" becomes a test of non-null columns. `ledger.credits` must carry `shared`
+    (`mark_shared`): pairs of unshared credits are unique already and pass through; only the pairs
+    of shared credits are grouped. The usage key (month, subscription, workload) identifies a row
+    (the stored table's primary key), so their measures are taken with `max`.
+    """
+    groups = sorted(set(groups))
+    pairs = covered_usage(tables, ledger, last_month, extra=("shared",))
+    single = pairs.filter(~pairs.shared)
+    single = single.select("partner_id", *ROW_KEY, *MEASURES, **{
+        since_column(g): ibis.ifelse(single.type_group == g, single.start_month, ibis.null("date")) for g in groups})
+    several = pairs.filter(pairs.shared)
+    several = several.group_by("partner_id", *ROW_KEY).aggregate(
+        **{c: several[c].max() for c in MEASURES},
+        **{since_column(g): several.start_month.min(where=several.type_group == g) for g in groups})
+    return ibis.union(single, several)

@@ -16,7 +16,7 @@ from datetime import date
 import ibis
 from ibis import _
 
-from partnerscore.engine.attribution import covered_usage, usage_with_subscription
+from partnerscore.engine.attribution import covered_once, mark_shared, usage_with_subscription
 from partnerscore.ledger.associations import Ledger, crediting, ledger_as_of
 from partnerscore.engine.connect import TABLE_NAMES, Tables, drop_materialized
 from partnerscore.engine.metrics import CLASSIFIERS, FORMULAS, PERCENT_FORMULAS
@@ -35,8 +35,8 @@ def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date
 
     The covered usage and each metric's result are computed once into temporary tables (dropped on
     exit): metrics share them, and each engine runs many small queries instead of one huge plan.
-    Limiting to some partners narrows the credits, so only their usage is attributed; the ledger
-    itself stays whole, because a DPOR takeover involves other partners.
+    Limiting to some partners narrows the ledger to what bears on their credit (their associations
+    and any other on the subscriptions these name, for DPOR takeovers), so only their usage is attributed.
     """
     month = scoring_month(day)
     ctx = Context(tables=tables, day=day, month=month, rules=rules, usage=usage_with_subscription(tables, month),
@@ -44,13 +44,14 @@ def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date
     try:
         # Each stage is computed once: Spark would otherwise inline the ledger into every join of the
         # attribution and its analyser runs out of memory on the resulting plan.
-        ledger = ledger_as_of(tables, rules, day, recorded_on)
+        ledger = ledger_as_of(tables, rules, day, recorded_on, ctx.partners)
         holding = ctx.materialize(ledger.holding)
         credits = crediting(holding, rules.associations)
         if ctx.partners:
             credits = credits.filter(credits.partner_id.isin(ctx.partners))
-        credits = ctx.materialize(credits)
-        ctx.covered = ctx.materialize(covered_usage(tables, Ledger(holding, credits), month))
+        credits = ctx.materialize(mark_shared(credits, tables.subscriptions))
+        ctx.covered = ctx.materialize(covered_once(tables, Ledger(holding, credits), month,
+                                                   rules.associations.type_groups.values()))
         yield ctx
     finally:
         for name, _sql in ctx.plan.temporaries:

@@ -36,6 +36,17 @@ def versions_as_of(associations: ibis.Table, day: date, recorded_on: date | None
     return ranked.filter(_._rank == 0).drop("_rank")
 
 
+def touching(associations: ibis.Table, partners: list[str]) -> ibis.Table:
+    """Every version of the associations that can bear on the credit of `partners`: their own (as the
+    partner or as the indirect provider), and any naming a subscription one of theirs names (another
+    partner's DPOR there can take theirs over). Scoring a few partners reads only these."""
+    own = associations.filter(_.partner_id.isin(partners) | _.indirect_provider_id.isin(partners))
+    subs = own.filter(_.subscription_id.notnull()).select(t_sub=_.subscription_id).distinct()
+    related = associations.semi_join(subs, associations.subscription_id == subs.t_sub).select("association_id")
+    ids = own.select(t_id=_.association_id.cast("string")).union(related.select(t_id=_.association_id.cast("string")))
+    return associations.semi_join(ids, associations.association_id == ids.t_id)
+
+
 def _pal_role_ok(role: ibis.Value, rules: AssociationRules) -> ibis.Value:
     lowered = role.lower().strip()
     exact = lowered.isin([r.lower() for r in rules.pal_roles["exact"]])
@@ -146,8 +157,11 @@ class Ledger:
     credits: ibis.Table
 
 
-def ledger_as_of(tables, rules: RuleSet, day: date, recorded_on: date | None = None) -> Ledger:
-    """The association ledger as it stood on `day` (and as recorded by `recorded_on`, if given)."""
-    current = versions_as_of(tables.associations, day, recorded_on)
+def ledger_as_of(tables, rules: RuleSet, day: date, recorded_on: date | None = None,
+                 partners: list[str] | None = None) -> Ledger:
+    """The association ledger as it stood on `day` (and as recorded by `recorded_on`, if given);
+    with `partners`, only the part of it that bears on their credit (`touching`)."""
+    associations = touching(tables.associations, partners) if partners else tables.associations
+    current = versions_as_of(associations, day, recorded_on)
     holding = in_force(current, tables.subscriptions, rules.associations)
     return Ledger(holding=holding, credits=crediting(holding, rules.associations))

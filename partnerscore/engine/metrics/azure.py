@@ -17,14 +17,13 @@ from partnerscore.rules.schema import MetricRule
 
 
 def _acr_rows(ctx: Context, counts: list[str]) -> ibis.Table:
-    return ctx.cached(("azure_rows", tuple(counts)), lambda: covered_rows(
-        ctx, counts, extra=(_.cloud == "azure")))
+    return covered_rows(ctx, counts, extra=(_.cloud == "azure"))
 
 
 def tenant_month_acr(ctx: Context, counts: list[str]) -> ibis.Table:
-    """Covered ACR per partner, tenant and month."""
-    rows = _acr_rows(ctx, counts)
-    return rows.group_by("partner_id", "tenant_id", "month").aggregate(acr=_.acr_micros.sum())
+    """Covered ACR per partner, tenant and month (computed once per run: every Azure metric reads it)."""
+    return ctx.shared(("azure_acr", tuple(counts)), lambda: _acr_rows(ctx, counts).group_by(
+        "partner_id", "tenant_id", "month").aggregate(acr=_.acr_micros.sum()))
 
 
 def net_customer_adds_facts(ctx: Context, rule: MetricRule) -> ibis.Table:
@@ -88,9 +87,11 @@ def customer_segments(ctx: Context, params: dict) -> ibis.Table:
     """
     acr = tenant_month_acr(ctx, params["counts"])
     customers = acr.filter((acr.month == ctx.m()) & (acr.acr > 0)).select("partner_id", "tenant_id").distinct()
-    usage = ctx.usage
-    whole_ttm = usage.filter((usage.cloud == "azure") & usage.month.isin(ctx.ttm())).group_by("tenant_id").aggregate(
-        whole_acr=_.acr_micros.sum())
+    # Only the customers' own usage is read: a partner-filtered run stays small.
+    usage = ctx.usage.filter((ctx.usage.cloud == "azure") & ctx.usage.month.isin(ctx.ttm()))
+    tenants = customers.select(c_tenant=_.tenant_id).distinct()
+    usage = usage.semi_join(tenants, usage.tenant_id == tenants.c_tenant)
+    whole_ttm = usage.group_by("tenant_id").aggregate(whole_acr=_.acr_micros.sum())
     segments = ctx.tables.customers.select(c_tenant=_.tenant_id, segment=_.segment)
     whole_ttm = whole_ttm.rename(w_tenant="tenant_id")
     joined = customers.left_join(segments, customers.tenant_id == segments.c_tenant)

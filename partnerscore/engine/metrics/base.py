@@ -18,6 +18,7 @@ from fractions import Fraction
 import ibis
 from ibis import _
 
+from partnerscore.engine.attribution import MEASURES, ROW_KEY, since_column
 from partnerscore.engine.connect import Tables, materialize, temporary_table
 from partnerscore.engine.months import add_months, month_range
 from partnerscore.engine.plan import Plan, new_run_id
@@ -25,9 +26,6 @@ from partnerscore.ingest.tables import MICROS_PER_DOLLAR
 from partnerscore.rules.load import RuleSet
 from partnerscore.rules.names import workload_key
 from partnerscore.rules.schema import AreaRules, MetricRule
-
-ROW_KEY = ("tenant_id", "subscription_id", "workload_key", "month")
-MEASURES = ("program", "cloud", "acr_micros", "paid_units", "active_units", "revenue_micros")
 
 
 @dataclass
@@ -39,7 +37,7 @@ class Context:
     month: date  # the scoring month M (R1)
     rules: RuleSet
     usage: ibis.Table  # every usage row with its subscription's program and cloud
-    covered: ibis.Table  # (usage row, crediting association) pairs, see attribution.covered_usage
+    covered: ibis.Table  # one row per (partner, covered usage row), see attribution.covered_once
     scale: int
     area: AreaRules | None = None
     partners: tuple[str, ...] | None = None  # score only these partners (None: every partner)
@@ -68,6 +66,10 @@ class Context:
             self._cache[key] = build()
         return self._cache[key]
 
+    def shared(self, key, build) -> ibis.Table:
+        """An intermediate table several metrics read, computed once per run into a temporary table."""
+        return self.cached(key, lambda: self.materialize(build()))
+
     def materialize(self, expr: ibis.Table) -> ibis.Table:
         """Compute `expr` once into a temporary table, recorded in the run's plan and dropped at its end."""
         name = f"ps_{self.plan.run_id}_{len(self.plan.temporaries)}"
@@ -81,19 +83,29 @@ def usd(amount: float | int) -> int:
     return int(Fraction(str(amount)) * MICROS_PER_DOLLAR)
 
 
-def covered_rows(ctx: Context, counts: list[str], workloads: list[str] | None = None,
-                 extra: ibis.Value | None = None, keep: tuple[str, ...] = ()) -> ibis.Table:
-    """Distinct usage rows covered for each partner by any of the `counts` type groups.
+def covers(rows: ibis.Table, groups: list[str]) -> ibis.Value:
+    """Whether an association of any of the type `groups` covers a `covered_once` row."""
+    return ibis.or_(*[rows[since_column(g)].notnull() for g in groups])
 
-    A row counts once however many associations cover it (R15); `keep` adds association columns
-    (e.g. `type_group`) to the distinct key when a metric scores types separately.
+
+def covered_rows(ctx: Context, counts: list[str], workloads: list[str] | None = None,
+                 extra: ibis.Value | None = None, by_type: bool = False) -> ibis.Table:
+    """The usage rows covered for each partner by any of the `counts` type groups, each row once (R15).
+
+    With `by_type` a row appears once per type group that covers it, with `type_group` and `since`
+    (the first month of a covering association of that group), for metrics that score types separately.
     """
-    rows = ctx.covered.filter(_.type_group.isin(counts))
+    rows = ctx.covered
     if workloads is not None:
-        rows = rows.filter(_.workload_key.isin(workloads))
+        rows = rows.filter(rows.workload_key.isin(workloads))
     if extra is not None:
         rows = rows.filter(extra)
-    return rows.select("partner_id", *keep, *ROW_KEY, *MEASURES).distinct()
+    if not by_type:
+        return rows.filter(covers(rows, counts)).select("partner_id", *ROW_KEY, *MEASURES)
+    return ibis.union(*[
+        rows.filter(rows[since_column(g)].notnull()).select(
+            "partner_id", *ROW_KEY, *MEASURES, type_group=ibis.literal(g), since=rows[since_column(g)])
+        for g in counts])
 
 
 def linear_points(units: ibis.Value, rule: MetricRule, scale: int, threshold: int | None = None) -> ibis.Value:

@@ -15,15 +15,18 @@ from math import lcm
 import ibis
 from ibis import _
 
-from partnerscore.engine.metrics.base import Context, covered_rows, floor_div, linear_points, net_result, result, usd
+from partnerscore.engine.metrics.base import (
+    Context, covered_rows, covers, floor_div, linear_points, net_result, result, usd,
+)
 from partnerscore.rules.names import workload_key
 from partnerscore.rules.schema import MetricRule
 
 
 def _revenue_pairs(ctx: Context, counts: list[str], workloads: str) -> ibis.Table:
-    rows = covered_rows(ctx, counts, ctx.workloads(workloads))
-    return rows.group_by("partner_id", "tenant_id", "workload_key", "month").aggregate(
-        revenue=_.revenue_micros.sum().fill_null(0))
+    """Covered revenue per partner, tenant × workload pair and month (computed once per run)."""
+    keys = ctx.workloads(workloads)
+    return ctx.shared(("revenue_pairs", tuple(counts), tuple(keys)), lambda: covered_rows(ctx, counts, keys).group_by(
+        "partner_id", "tenant_id", "workload_key", "month").aggregate(revenue=_.revenue_micros.sum().fill_null(0)))
 
 
 def _over(amount: ibis.Value, band: dict) -> ibis.Value:
@@ -53,18 +56,22 @@ def _mcv_scale(ctx: Context) -> int:
 
 
 def mcv_pairs(ctx: Context, rule: MetricRule) -> ibis.Table:
-    """Covered MCV (×`_mcv_scale`) per partner, tenant × workload pair and month."""
+    """Covered MCV (×`_mcv_scale`) per partner, tenant × workload pair and month (computed once per run)."""
+    key = ("mcv_pairs", repr(rule.params), repr(ctx.area.mcv_rates), repr(ctx.area.workload_lists))
+    return ctx.shared(key, lambda: _mcv_pairs(ctx, rule))
+
+
+def _mcv_pairs(ctx: Context, rule: MetricRule) -> ibis.Table:
     p = rule.params
     factor = _mcv_scale(ctx)
     clauses = []
     for part in p["coverage"]:
         workloads = ctx.workloads(part["workloads"])
         types = [t for t in part["counts"] if t != "CPOR_OSU"]
-        clause = _.workload_key.isin(workloads) & _.type_group.isin(types)
+        covered = covers(ctx.covered, types) if types else ibis.literal(False)
         if "CPOR_OSU" in part["counts"]:
-            clause = clause | (_.workload_key.isin(workloads) & (_.type_group == "CPOR_OSU")
-                               & _.program.isin(p["cpor_osu_programs"]))
-        clauses.append(clause)
+            covered = covered | (covers(ctx.covered, ["CPOR_OSU"]) & _.program.isin(p["cpor_osu_programs"]))
+        clauses.append(_.workload_key.isin(workloads) & covered)
     all_types = sorted({t for part in p["coverage"] for t in part["counts"]})
     rows = covered_rows(ctx, all_types, extra=ibis.or_(*clauses))
     rate = ibis.cases(*[(rows.workload_key == workload_key(name), int(Fraction(r) * factor))

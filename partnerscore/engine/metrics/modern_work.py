@@ -26,9 +26,18 @@ PROMOTION_HISTORY_YEARS = 10
 
 def tenant_months(ctx: Context, counts: list[str], workloads: list[str], eligible: dict,
                   by_type: bool) -> ibis.Table:
-    """Per partner (and type), tenant and month: the size flags and summed paid/active units."""
+    """Per partner (and type), tenant and month: the size flags and summed paid/active units.
+
+    Computed once per run (Modern Work and Security metrics share it).
+    """
+    key = ("tenant_months", tuple(counts), tuple(workloads), repr(eligible), by_type)
+    return ctx.shared(key, lambda: _tenant_months(ctx, counts, workloads, eligible, by_type))
+
+
+def _tenant_months(ctx: Context, counts: list[str], workloads: list[str], eligible: dict,
+                   by_type: bool) -> ibis.Table:
     keep = ("type_group",) if by_type else ()
-    rows = covered_rows(ctx, counts, workloads, keep=keep)
+    rows = covered_rows(ctx, counts, workloads, by_type=by_type)
     keys = ["partner_id", *keep, "tenant_id", "month"]
     per_workload = rows.group_by(*keys, "workload_key").aggregate(
         paid=_.paid_units.sum().fill_null(0), active=_.active_units.sum().fill_null(0))
@@ -98,8 +107,8 @@ def _type_facts(ctx: Context, p: dict) -> ibis.Table:
     then = eligible_in(tm, eligible, ctx.m(-12), keys).mutate(in_then=True)
     tenants = join_on(now, then, [*keys, "tenant_id"], how="outer")
     tenants = tenants.mutate(in_now=tenants.in_now.fill_null(False), in_then=tenants.in_then.fill_null(False))
-    covering = (ctx.covered.filter(_.type_group.isin(types), _.workload_key.isin(workloads), _.month == ctx.m())
-                .group_by(*keys, "tenant_id").aggregate(first_month=_.start_month.min()))
+    covering = (covered_rows(ctx, types, workloads, by_type=True).filter(_.month == ctx.m())
+                .group_by(*keys, "tenant_id").aggregate(first_month=_.since.min()))
     at_first = tm.select(*keys, "tenant_id", first_month=tm.month, active_first=tm.active, paid_first=tm.paid)
     covering = join_on(covering, at_first, [*keys, "tenant_id", "first_month"])
     sums = tm.group_by(*keys, "tenant_id").aggregate(

@@ -19,9 +19,11 @@ from partnerscore.rules.schema import MetricRule
 
 
 def _security_acr(ctx: Context, part: dict) -> ibis.Table:
-    """Covered Security ACR per partner, tenant and month."""
-    rows = covered_rows(ctx, part["counts"], ctx.workloads(part["workloads"]), extra=(_.cloud == "azure"))
-    return rows.group_by("partner_id", "tenant_id", "month").aggregate(acr=_.acr_micros.sum())
+    """Covered Security ACR per partner, tenant and month (computed once per run)."""
+    counts, workloads = part["counts"], ctx.workloads(part["workloads"])
+    return ctx.shared(("security_acr", tuple(counts), tuple(workloads)), lambda: covered_rows(
+        ctx, counts, workloads, extra=(_.cloud == "azure")).group_by("partner_id", "tenant_id", "month").aggregate(
+        acr=_.acr_micros.sum()))
 
 
 def _ttm_acr(ctx: Context, part: dict) -> ibis.Table:
