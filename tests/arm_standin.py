@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -116,7 +116,7 @@ class StandIn:
         self._tmp = tempfile.TemporaryDirectory(prefix="arm-standin-") if ca_file is None else None
         self.ca_file = Path(ca_file or Path(self._tmp.name) / "ca.pem")
         self._ca.cert_pem.write_to_path(str(self.ca_file))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def url(self) -> str:
@@ -171,7 +171,7 @@ def _arm_error(status: int, code: str, message: str) -> tuple[int, dict]:
 
 def _partner_body(tenant: Tenant, principal: Principal, partner_id: str, created: str, version: int) -> dict:
     """A PartnerResponse as the Partner - Create / Partner - Get reference examples show it."""
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return {"id": f"/providers/microsoft.managementpartner/partners/{partner_id}",
             "type": "Microsoft.ManagementPartner/partner", "name": partner_id, "etag": version,
             "properties": {"partnerId": partner_id, "partnerName": tenant.partner_names[partner_id],
@@ -191,7 +191,7 @@ def _partner(arm: StandIn, method: str, principal: Principal, partner_id: str | 
         if partner_id not in tenant.partner_names:
             return _arm_error(400, "BadRequest", f"We don't have a record for partner ID {partner_id}.")
         if not link:
-            created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             tenant.links[principal.object_id] = _partner_body(tenant, principal, partner_id, created, 1)
         return 200, tenant.links[principal.object_id]
     if linked != partner_id:
@@ -210,7 +210,7 @@ def _covers(assigned: str, asked: str) -> bool:
 
 def _assignments(arm: StandIn, principal: Principal, scope: str, query: dict) -> tuple[int, dict]:
     tenant = arm.tenant
-    subscription = re.match(r"/subscriptions/[^/]+", scope, re.I)
+    subscription = re.match(r"/subscriptions/[^/]+", scope, re.IGNORECASE)
     mine = [(s, r) for s, r, oid in tenant.assignments if oid == principal.object_id]
     if subscription and not any(_covers(s, subscription.group(0)) for s, _ in mine):
         return _arm_error(403, "AuthorizationFailed",
@@ -223,7 +223,7 @@ def _assignments(arm: StandIn, principal: Principal, scope: str, query: dict) ->
     rows = [(s, r, oid) for s, r, oid in tenant.assignments if _covers(s, scope) and who in (None, oid)]
     value = []
     for assigned, role, oid in rows:
-        sub = re.match(r"/subscriptions/[^/]+", assigned, re.I)
+        sub = re.match(r"/subscriptions/[^/]+", assigned, re.IGNORECASE)
         name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{assigned}|{role}|{oid}"))
         value.append({
             "properties": {
@@ -249,11 +249,11 @@ def _definition(arm: StandIn, scope: str, guid: str) -> tuple[int, dict]:
 
 
 ROUTES = [
-    (re.compile(r"/providers/Microsoft\.ManagementPartner/partners(?:/(?P<partner>[^/]+))?", re.I),
+    (re.compile(r"/providers/Microsoft\.ManagementPartner/partners(?:/(?P<partner>[^/]+))?", re.IGNORECASE),
      ("PUT", "GET", "DELETE"), PARTNER_API),
-    (re.compile(r"(?P<scope>(?:/[^/]+)*?)/providers/Microsoft\.Authorization/roleAssignments", re.I),
+    (re.compile(r"(?P<scope>(?:/[^/]+)*?)/providers/Microsoft\.Authorization/roleAssignments", re.IGNORECASE),
      ("GET",), AUTHORIZATION_API),
-    (re.compile(r"(?P<scope>(?:/[^/]+)*?)/providers/Microsoft\.Authorization/roleDefinitions/(?P<guid>[^/]+)", re.I),
+    (re.compile(r"(?P<scope>(?:/[^/]+)*?)/providers/Microsoft\.Authorization/roleDefinitions/(?P<guid>[^/]+)", re.IGNORECASE),
      ("GET",), AUTHORIZATION_API),
 ]
 
@@ -261,6 +261,7 @@ ROUTES = [
 def _handler(arm: StandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes: don't wait on delayed ACKs
 
         def log_message(self, *args) -> None:  # keep test and docs output clean
             pass

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -41,6 +42,8 @@ def _azure(arm_endpoint: str | None):
     except ImportError as exc:
         raise PartnerscoreError(f"pal needs the Azure SDKs ({exc.name} is missing): "
                                 "pip install 'partnerscore[azure]'") from exc
+    # azure-identity logs each failed credential as a warning; the error line already says it.
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)
     return connect(arm_endpoint or setting("arm_endpoint", DEFAULT_ARM_ENDPOINT))
 
 

@@ -114,7 +114,9 @@ def _findings(azure: Azure, scopes: list[str], rules: AssociationRules, linked: 
         except AzureError as exc:
             if exc.status != 403:
                 raise
-            findings.append(ScopeFinding(asked, scope_kind(asked), None, None, False, False, str(exc)))
+            findings.append(ScopeFinding(asked, scope_kind(asked), None, None, False, False,
+                                         f"Azure answered 403 {exc.code}: the identity may not even read role "
+                                         "assignments here, so it holds no role PAL could credit"))
             continue
         if not assignments:
             findings.append(ScopeFinding(asked, scope_kind(asked), None, None, False, False,

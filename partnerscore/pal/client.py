@@ -36,11 +36,12 @@ SIGN_IN = ("sign in to the customer's tenant (`az login --tenant TENANT`, or AZU
 
 
 class AzureError(PartnerscoreError):
-    """Azure refused or could not answer a request; `status` is the HTTP status (None: no answer)."""
+    """Azure refused or could not answer a request; `status` and `code` are Azure's (None: no answer)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,13 @@ def _code_message(exc: HttpResponseError) -> tuple[str, str]:
     return exc.reason or "", (exc.message or "").splitlines()[0]
 
 
+def _attempts(exc: ClientAuthenticationError) -> str:
+    """What each credential of the chain said (DefaultAzureCredential lists them indented), else the message."""
+    lines = str(exc.message or exc).strip().splitlines()
+    tried = [line.strip() for line in lines if line.startswith(("\t", " ")) and ":" in line]
+    return "; ".join(tried) or lines[0]
+
+
 @contextmanager
 def _translated(endpoint: str, doing: str, fixes: dict[int, str]) -> Iterator[None]:
     """Turn the SDK's exceptions into AzureError; `fixes` gives the next step per HTTP status."""
@@ -104,15 +112,14 @@ def _translated(endpoint: str, doing: str, fixes: dict[int, str]) -> Iterator[No
         yield
     except HttpResponseError as exc:
         if exc.status_code is None:  # the credential failed before any ARM call
-            first = str(exc.message or exc).strip().splitlines()[0]
-            raise AzureError(f"could not sign in to Azure ({first}); {SIGN_IN}") from exc
+            raise AzureError(f"could not sign in to Azure ({_attempts(exc)}); {SIGN_IN}") from exc
         code, message = _code_message(exc)
         fix = fixes.get(exc.status_code) or {
             401: f"Azure rejected the access token; {SIGN_IN}",
             403: "ask the customer to give this identity a role at this scope, or sign in as one that has it",
         }.get(exc.status_code, "check the request, or try again later")
         raise AzureError(f"{doing}: Azure answered {exc.status_code} {code}: {message} — {fix}",
-                         exc.status_code) from exc
+                         exc.status_code, code) from exc
     except ServiceRequestError as exc:
         raise AzureError(f"{doing}: cannot reach {endpoint} ({exc.message}); check --arm-endpoint and the "
                          "network, and REQUESTS_CA_BUNDLE when the endpoint uses a private CA") from exc
@@ -150,13 +157,20 @@ class Azure:
                                                    credential_scopes=self._scopes)
 
     def link(self, partner_id: str) -> PartnerLink:
-        """Link the identity to `partner_id` (Partner - Create)."""
-        conflict = "the identity is already linked to another Partner ID; `partnerscore pal show` names it, " \
-                   "and `partnerscore pal unlink --partner-id ID` removes it before you link again"
-        with _translated(self.endpoint, f"linking Partner ID {partner_id}", {
-                409: conflict,
-                400: "check the Partner ID in Partner Center › Account settings › Identifiers (a location's ID)"}):
-            return _link(self._partners.partner.create(partner_id))
+        """Link the identity to `partner_id` (Partner - Create); a conflict names the current link."""
+        doing = f"linking Partner ID {partner_id}"
+        try:
+            with _translated(self.endpoint, doing, {
+                    400: "check the Partner ID in Partner Center › Account settings › Identifiers (a location's ID)"}):
+                return _link(self._partners.partner.create(partner_id))
+        except AzureError as exc:
+            current = self.current_link() if exc.status == 409 else None
+            if current is None:
+                raise
+            raise AzureError(
+                f"{doing}: this identity is already linked to Partner ID {current.partner_id} "
+                f"({current.partner_name}); unlink it first with `partnerscore pal unlink --partner-id "
+                f"{current.partner_id}`, then link again", 409, exc.code) from exc
 
     def current_link(self, partner_id: str | None = None) -> PartnerLink | None:
         """The identity's link (Partners - Get), or its link to `partner_id` (Partner - Get); None if none."""

@@ -17,7 +17,7 @@ from partnerscore.pal.ledger import locations_of
 
 #: Digits only; the bounds catch a truncated paste and an object or tenant ID, not real IDs (6–7 digits).
 PARTNER_ID = re.compile(r"\d{5,10}")
-GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 NOTHING_SENT = "nothing was sent to Azure"
 
 
