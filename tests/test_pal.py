@@ -208,7 +208,8 @@ CHECK_CASES = [
       (SUB, "Storage Account Contributor", True, "ends with 'Contributor'")]),
     ([(SUB, "Owner")], [SUB, OTHER_SUB],
      [(OTHER_SUB, None, False, "Azure answered 403 AuthorizationFailed: the identity may not even read role "
-                               "assignments here, so it holds no role PAL could credit"),
+                               "assignments here, so it holds no role PAL could credit; ask the customer "
+                               "for an eligible role here"),
       (SUB, "Owner", True, "in pal_roles.exact")]),
 ]
 

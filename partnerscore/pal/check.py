@@ -116,7 +116,8 @@ def _findings(azure: Azure, scopes: list[str], rules: AssociationRules, linked: 
                 raise
             findings.append(ScopeFinding(asked, scope_kind(asked), None, None, False, False,
                                          f"Azure answered 403 {exc.code}: the identity may not even read role "
-                                         "assignments here, so it holds no role PAL could credit"))
+                                         "assignments here, so it holds no role PAL could credit; ask the customer "
+                                         "for an eligible role here"))
             continue
         if not assignments:
             findings.append(ScopeFinding(asked, scope_kind(asked), None, None, False, False,
