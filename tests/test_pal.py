@@ -273,3 +273,14 @@ def test_pal_check_without_a_scope_or_a_ledger_row_says_what_to_name(arm: StandI
     result = pal("check", "--db", str(tmp_path / "none.duckdb"))
     assert result.exit_code == 1
     assert "error: no scope to check: name one with --subscription ID or --scope /subscriptions/ID/…" in result.output
+
+
+def test_pal_without_the_azure_extra_says_how_to_install_it(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "partnerscore.pal.client", raising=False)
+    monkeypatch.setitem(sys.modules, "azure.identity", None)
+    result = pal("show")
+    assert result.exit_code == 1
+    assert "error: pal needs the Azure SDKs (azure.identity is missing): pip install 'partnerscore[azure]'" \
+        in result.output
