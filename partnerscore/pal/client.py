@@ -127,7 +127,7 @@ def _translated(endpoint: str, doing: str, fixes: dict[int, str]) -> Iterator[No
 
 def _link(response) -> PartnerLink:
     return PartnerLink(response.partner_id, response.partner_name, response.tenant_id, response.object_id,
-                       str(response.state) if response.state else None, response.created_time, response.updated_time)
+                       getattr(response.state, "value", response.state), response.created_time, response.updated_time)
 
 
 class Azure:
