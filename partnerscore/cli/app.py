@@ -447,6 +447,9 @@ def forecast(
     render.forecast(result, fmt)
 
 
+from partnerscore.cli import pal  # noqa: E402,F401  registers the pal commands
+
+
 def main() -> None:
     """Entry point of the `partnerscore` script."""
     app()
