@@ -447,6 +447,9 @@ def forecast(
     render.forecast(result, fmt)
 
 
+from partnerscore.cli import letters  # noqa: E402,F401  registers the letters commands
+
+
 def main() -> None:
     """Entry point of the `partnerscore` script."""
     app()
