@@ -110,7 +110,7 @@ def _target(tables: Tables, tenant_id: str, workload: str, subscription_ids: lis
     first_month = max(add_months(month_start(activity), -MONTHS_AROUND), month_start(window_start))
     last_month = min(add_months(month_start(activity), MONTHS_AROUND), month_start(day))
     found = {r["month"]: r for r in _usage(tables, tenant_id, key, subscription_ids, first_month, last_month)}
-    months = [found.get(m, {"month": m}) for m in month_range(first_month, last_month)]
+    months = [found.get(m, {"month": m, **dict.fromkeys(METRICS)}) for m in month_range(first_month, last_month)]
     metrics = [m for m in METRICS if any(row.get(m) is not None for row in months)]
     before = [row for row in months if row["month"] < month_start(activity)]
     after = [row for row in months if row["month"] > month_start(activity)]

@@ -26,7 +26,7 @@ def steps() -> dict:
 def _number(value) -> str:
     if value is None:
         return "–"
-    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.2f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 @cache

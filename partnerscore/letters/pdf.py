@@ -7,6 +7,7 @@ otherwise the text falls back to Helvetica with characters outside Latin-1 repla
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fpdf import FPDF
@@ -20,6 +21,21 @@ _FACES = {"DejaVu": {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "Dej
                          "I": "DejaVuSansMono-Oblique.ttf", "BI": "DejaVuSansMono-BoldOblique.ttf"}}
 _LATIN1 = str.maketrans({"–": "-", "—": "-", "→": "->", "“": '"', "”": '"', "‘": "'", "’": "'", "·": "|",
                          "…": "...", "≤": "<=", "≥": ">="})
+
+
+_CELL = re.compile(r"(<(td|th)(?:\s[^>]*)?>)(.*?)(</\2>)", re.DOTALL)
+_WHOLE = re.compile(r"^<(\w+)[^>]*>[^<]*</\1>$")
+_TAG = re.compile(r"</?\w+[^>]*>")
+
+
+def _flat_cells(html: str) -> str:
+    """Table cells keep one wrapping tag at most: fpdf2 cannot lay out mixed inline tags in a cell."""
+    def flatten(match: re.Match) -> str:
+        content = match.group(3)
+        if "<" in content and not _WHOLE.match(content):
+            content = _TAG.sub("", content)
+        return match.group(1) + content + match.group(4)
+    return _CELL.sub(flatten, html)
 
 
 def _fonts(pdf: FPDF) -> tuple[str, str] | None:
@@ -42,7 +58,7 @@ def render_pdf(markdown: str, title: str) -> bytes:
     text, mono = fonts or ("helvetica", "courier")
     if fonts is None:
         markdown = markdown.translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
-    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    html = _flat_cells(MarkdownIt("commonmark").enable("table").render(markdown))
     pdf.add_page()
     pdf.set_font(text, size=10)
     dark = (31, 56, 100)
