@@ -362,3 +362,13 @@ def test_claim_packet_passes_poe_check_once_the_work_and_sign_off_are_filled_in(
     result = run("poe-check", tmp_path / "filled.md", "--tenant", T1, "--partner", "4711001", "--db", tiny_db,
                  "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
+
+
+@needs_poppler
+def test_pdf_without_dejavu_falls_back_to_latin1_core_fonts(tmp_path, monkeypatch):
+    from partnerscore.letters import pdf
+
+    monkeypatch.setattr(pdf, "DEJAVU", tmp_path / "no-fonts")
+    (tmp_path / "x.pdf").write_bytes(pdf.render_pdf(f"# Ōsaka Kōgyō – claim\n\nTenant `{T2}`\n", "x"))
+    text = pdf_text(tmp_path / "x.pdf")
+    assert "?saka K?gy? - claim" in text and T2 in text

@@ -91,8 +91,8 @@ def _pick(subscriptions: list[dict], wanted: list[str] | None, tenant_id: str) -
     picked = []
     for sub_id in wanted or []:
         if sub_id not in by_id:
-            raise _unknown("subscription", sub_id, list(by_id), f"tenant {tenant_id} holds the ones listed by "
-                           "`partnerscore validate`; name one of the tenant's own subscriptions")
+            raise _unknown("subscription", sub_id, list(by_id),
+                           f"name one of tenant {tenant_id}'s subscriptions ({', '.join(list(by_id)[:5]) or 'none'})")
         picked.append(by_id[sub_id])
     return picked
 
