@@ -448,6 +448,7 @@ def forecast(
 
 
 from partnerscore.cli import pal  # noqa: E402,F401  registers the pal commands
+from partnerscore.cli import letters  # noqa: E402,F401  registers the letters commands
 
 
 def main() -> None:
