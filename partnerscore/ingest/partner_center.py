@@ -131,7 +131,7 @@ def _translate(con: duckdb.DuckDBPyConnection, downloads: list[Download],
     con.execute(f"CREATE TEMP TABLE pc_ok AS SELECT * FROM pc_norm ANTI JOIN pc_problems USING ({FILE}, {LINE})")
     tables = {}
     for table, sql in TRANSLATIONS.items():
-        data = con.sql(sql).to_arrow_table()
+        data = con.sql(f"SELECT * FROM ({sql}) ORDER BY {FILE}, {LINE}").to_arrow_table()  # download order
         columns = {c.name: data[c.name] if c.name in data.column_names else pa.nulls(data.num_rows, pa.string())
                    for c in CONTRACT[table]}
         text = pa.table({name: col.cast(pa.string()) for name, col in columns.items()})

@@ -101,7 +101,7 @@ def recognise(file: str, header: set[str], schema: Schema) -> tuple[DownloadSche
     reason lists its missing columns. Failing that, the reason lists every known dataset.
 
     Returns:
-        (the dataset, None), or (None, the reason as one paragraph).
+        (the dataset, None), or (None, the reason, one line per known dataset if need be).
     """
     datasets = list(schema.datasets.values())
     complete = [d for d in datasets if not d.missing(header)]
@@ -113,6 +113,6 @@ def recognise(file: str, header: set[str], schema: Schema) -> tuple[DownloadSche
     if named or closest.overlap(header) >= 0.5:
         return None, (f"{file}: looks like the {closest.name} download but lacks the column(s) "
                       f"{', '.join(closest.missing(header))}; download the report again with all its columns")
-    known = "; ".join(f"{d.name} ({', '.join(d.columns[r][0] for r in d.required)})" for d in datasets)
-    return None, (f"{file}: its columns match no Partner Center download partnerscore knows. "
-                  f"Known downloads and the columns each needs: {known}")
+    known = "".join(f"\n  {d.name}: {', '.join(d.columns[r][0] for r in d.required)}" for d in datasets)
+    return None, (f"{file}: its columns match no Partner Center download partnerscore knows; the known "
+                  f"downloads and the columns each needs are:{known}")
