@@ -214,7 +214,7 @@ def test_the_imported_partner_is_scored_with_the_hand_checked_points(imported: P
 BAD_FILES = [
     pytest.param(
         lambda folder: (folder / "Mystery.csv").write_text("Region,Quarter,Bookings\nEMEA,Q1,12\n"),
-        ["Mystery.csv: its columns match no Partner Center download partnerscore knows; the known downloads "
+        [("Mystery.csv: its columns match no Partner Center download partnerscore knows; the known downloads "
          "and the columns each needs are:\n"
          "  CustomersAndTenants: MpnId, PartnerName, CustomerName, CustomerTenantId, CustomerTenantName, Month\n"
          "  SeatsSubscriptionsAndRevenue: MpnId, PartnerName, SubscriptionId, SubscriptionStartDate, month, "
@@ -227,18 +227,18 @@ BAD_FILES = [
          "  DynamicsUsage: SubscriptionId, SubscriptionStartDate, Month, RevSumCategoryName, SalesModel, CustomerName, "
          "CustomerTenantId, MPNId, PartnerName, PartnerAttachType, AvailableSeats, ActiveSeats\n"
          "  TrainingCompletions: TrainingActivityId, TrainingTitle, TrainingType, AADUserId, TrainingCompletionDate, "
-         "MPNId, PartnerName\nnothing was imported"],
+         "MPNId, PartnerName\nnothing was imported")],
         id="A file whose columns match no known download is refused, listing every download and its columns"),
     pytest.param(
         lambda folder: drop_column(folder, "OfficeUsage", "PartnerAttributionType"),
-        ["OfficeUsage.csv: looks like the OfficeUsage download but lacks the column(s) PartnerAttributionType; "
-         "download the report again with all its columns\nnothing was imported"],
+        [("OfficeUsage.csv: looks like the OfficeUsage download but lacks the column(s) PartnerAttributionType; "
+         "download the report again with all its columns\nnothing was imported")],
         id="A download without one of its columns is refused, naming the column"),
     pytest.param(
         lambda folder: (folder / "AzureUsage_2026-10.csv").write_text("SubscriptionId,Month,TotalACR\nx,2026-10-01,1\n"),
-        ["AzureUsage_2026-10.csv: looks like the AzureUsage download but lacks the column(s) SubscriptionStartDate, "
+        [("AzureUsage_2026-10.csv: looks like the AzureUsage download but lacks the column(s) SubscriptionStartDate, "
          "MeterCategory, CustomerName, CustomerTenantId, MpnId, PartnerName, PartnerAttributionType, SalesChannel, "
-         "IsACRDuplicateAtPGALevel; download the report again with all its columns"],
+         "IsACRDuplicateAtPGALevel; download the report again with all its columns")],
         id="A file named after a download is read as that download, and its missing columns are named"),
 ]
 

@@ -70,8 +70,12 @@ def _aliases(table: dict[str, list[str]]) -> dict[str, str]:
     return {normal(alias): value for value, aliases in table.items() for alias in aliases}
 
 
+#: The schema file shipped with partnerscore.
+SCHEMA_FILE = Path(__file__).with_name("partner_center.yaml")
+
+
 @cache
-def load_schema(path: Path = Path(__file__).with_name("partner_center.yaml")) -> Schema:
+def load_schema(path: Path = SCHEMA_FILE) -> Schema:
     """Load the Partner Center schema file (once)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     datasets = {
