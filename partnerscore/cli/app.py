@@ -67,9 +67,9 @@ def progress_bar() -> Iterator:
         yield update
 
 
-def _import(dataset: Path, db: Path, skip_bad_rows: bool = False):
+def _import(dataset: Path, db: Path, skip_bad_rows: bool = False, source: str = "contract"):
     with progress_bar() as update:
-        report = import_dataset(dataset, db, skip_bad_rows=skip_bad_rows, progress=update)
+        report = import_dataset(dataset, db, skip_bad_rows=skip_bad_rows, progress=update, source=source)
     render.warning_lines(f"warning: {w}" for w in report.warnings)
     return report
 
@@ -106,13 +106,16 @@ def import_command(
     db: DbOption = None,
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows, quarantine the bad.")] = False,
     engine: EngineOption = None,
+    source: Annotated[str, typer.Option(
+        "--from", help="What the folder holds: contract (the data contract's tables) or partner-center "
+                       "(Partner Center Insights downloads, see docs/partner-center.md).")] = "contract",
 ) -> None:
     """Import a data set into the database; bad rows are reported and quarantined.
 
     With --engine spark the canonical tables are also written as Parquet (`<db>.parquet/`) for Spark.
     """
     database = db or default_db()
-    report = _import(dataset, database, skip_bad_rows)
+    report = _import(dataset, database, skip_bad_rows, source)
     render.error_lines(str(bad) for bad in report.rejected)
     added = ", ".join(f"{table} {n}" for table, n in report.rows_added.items())
     render.info(f"import {report.import_id}: {report.status}; rows added: {added}")

@@ -120,10 +120,13 @@ def row_checks(table: str) -> list[str]:
 
 
 def _repeat_check(table: str, column: str, key: list[str], what: str, join: str = "") -> str:
-    """Rows whose key already appeared on an earlier row of the same file."""
+    """Rows whose key already appeared on an earlier row of the table (`row N` of the same file)."""
     not_null = " AND ".join(f"{k} IS NOT NULL" for k in key)
-    return (f"SELECT _row, '{column}', what || ' already appears at row ' || first FROM "
-            f"(SELECT r._row, {what} AS what, min(r._row) OVER (PARTITION BY {', '.join(key)}) AS first "
+    window = f"PARTITION BY {', '.join(key)} ORDER BY r._row"
+    return (f"SELECT _row, '{column}', what || ' already appears at ' || CASE WHEN first_file = _file "
+            f"THEN 'row ' ELSE first_file || ':' END || first_line FROM "
+            f"(SELECT r._row, r._file, {what} AS what, min(r._row) OVER (PARTITION BY {', '.join(key)}) AS first, "
+            f"first_value(r._file) OVER ({window}) AS first_file, first_value(r._line) OVER ({window}) AS first_line "
             f"FROM ps_raw_{table} r {join} WHERE {not_null}) WHERE _row > first")
 
 
@@ -133,11 +136,12 @@ def reference_check(table: str, column: str, target: str, id_column: str, target
     return f"""
         SELECT r._row, '{column}', CASE WHEN b.first IS NULL
             THEN {value} || {literal(f' is not in {target_file} or in the store')}
-            ELSE {value} || {literal(f' names a rejected row ({target_file}:')} || b.first || ')' END
+            ELSE {value} || ' names a rejected row (' || b.first_file || ':' || b.first || ')' END
         FROM ps_raw_{table} r
         LEFT JOIN (SELECT {id_column} AS id FROM ps_good_{target}
                    UNION SELECT {id_column} FROM {target}) g ON r.{column} = g.id
-        LEFT JOIN (SELECT {id_column} AS id, min(_row) AS first FROM ps_raw_{target} GROUP BY 1) b
+        LEFT JOIN (SELECT {id_column} AS id, arg_min(_line, _row) AS first, arg_min(_file, _row) AS first_file
+                   FROM ps_raw_{target} GROUP BY 1) b
             ON r.{column} = b.id
         WHERE r.{column} IS NOT NULL AND g.id IS NULL"""
 

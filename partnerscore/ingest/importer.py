@@ -21,8 +21,9 @@ from pathlib import Path
 
 import duckdb
 
-from partnerscore.errors import BadRow, ImportFailed
+from partnerscore.errors import BadRow, DatasetError, ImportFailed
 from partnerscore.ingest import write
+from partnerscore.ingest.partner_center import read_downloads
 from partnerscore.ingest.quarantine import record_import
 from partnerscore.ingest.readers import Dataset, read_dataset
 from partnerscore.ingest.store import Store, connected
@@ -31,6 +32,10 @@ from partnerscore.ingest.validate import Validation, drop_work_tables, validate
 
 #: `progress(step, done, total)`: step is "read", "validate" or "write"; done/total count tables.
 Progress = Callable[[str, int, int], None]
+
+#: What a folder holds -> the reader that makes a data set of it: the contract's own tables, or the
+#: Partner Center Insights downloads (translated into the contract's tables, see partner_center.py).
+SOURCES: dict[str, Callable[..., Dataset]] = {"contract": read_dataset, "partner-center": read_downloads}
 
 
 @dataclass
@@ -55,25 +60,28 @@ class ImportReport:
 
 
 def import_dataset(path: Path | str, db: Store, *, skip_bad_rows: bool = False,
-                   progress: Progress | None = None, now: datetime | None = None) -> ImportReport:
+                   progress: Progress | None = None, now: datetime | None = None,
+                   source: str = "contract") -> ImportReport:
     """Import the data-set folder `path` into the store `db`.
 
     Args:
-        path: a folder holding `<table>.csv` or `<table>.parquet` per contract table.
+        path: a folder holding `<table>.csv` or `<table>.parquet` per contract table, or (with
+            `source="partner-center"`) Partner Center Insights download files.
         db: the store's file path (created if missing) or an open connection not inside a transaction.
         skip_bad_rows: import the good rows and quarantine the bad ones, instead of failing.
         progress: optional callback `progress(step, done, total)` for a progress bar.
         now: the import time (UTC, naive) stored as `imported_at`; defaults to the clock.
+        source: what `path` holds: `contract` (the data contract's tables) or `partner-center`.
 
     Returns:
         The report: rows read, added and rejected per table, warnings, and the import id.
 
     Raises:
-        DatasetError: `path` is not a folder.
+        DatasetError: `path` is not a folder, or a Partner Center file is not a known download.
         ImportFailed: some rows are bad and `skip_bad_rows` is false; nothing was imported.
     """
     now = _utc_naive(now)
-    dataset = read_dataset(path, progress)
+    dataset = read_source(path, source, progress)
     report = ImportReport(
         import_id=f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}", source=str(Path(path).resolve()),
         imported_at=now, files=dataset.files, rows_read=_rows_read(dataset))
@@ -104,17 +112,18 @@ def import_dataset(path: Path | str, db: Store, *, skip_bad_rows: bool = False,
     return report
 
 
-def check_dataset(path: Path | str, db: Store | None = None) -> Validation:
+def check_dataset(path: Path | str, db: Store | None = None, source: str = "contract") -> Validation:
     """Validate the data-set folder `path` without importing it.
 
     Args:
         path: the data-set folder.
         db: an existing store whose ids the data set may refer to; None checks the data set alone.
+        source: what `path` holds: `contract` or `partner-center` (see `import_dataset`).
 
     Returns:
         The problems an import would reject, and the unknown-workload warnings.
     """
-    dataset = read_dataset(path)
+    dataset = read_source(path, source)
     with connected(db if db is not None else ":memory:", create=False) as con:
         con.begin()
         try:
@@ -122,6 +131,13 @@ def check_dataset(path: Path | str, db: Store | None = None) -> Validation:
         finally:
             con.rollback()
             drop_work_tables(con)
+
+
+def read_source(path: Path | str, source: str, progress: Progress | None = None) -> Dataset:
+    """Read the folder `path` as a data set, with the reader of `source` (a key of `SOURCES`)."""
+    if source not in SOURCES:
+        raise DatasetError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+    return SOURCES[source](path, progress)
 
 
 def _utc_naive(now: datetime | None) -> datetime:

@@ -103,11 +103,12 @@ def _raw_cells(dataset: Dataset, rejected: list[BadRow]) -> dict[tuple[str, int]
         if bad.row > 0:
             wanted[bad.file].add(bad.row)
     cells = {}
-    for raw in dataset.tables.values():
-        if raw.file not in wanted:
+    files = [(raw.file, raw.data) for raw in dataset.tables.values()] + list(dataset.sources.items())
+    for file, data in files:
+        if file not in wanted:
             continue
-        rows = raw.data.filter(pc.is_in(raw.data[ROW], pa.array(sorted(wanted[raw.file]), pa.int64())))
+        rows = data.filter(pc.is_in(data[ROW], pa.array(sorted(wanted[file]), pa.int64())))
         for record in rows.to_pylist():
             number = record.pop(ROW)
-            cells[raw.file, number] = json.dumps(record, ensure_ascii=False)
+            cells[file, number] = json.dumps(record, ensure_ascii=False)
     return cells

@@ -26,6 +26,11 @@ from partnerscore.ingest.tables import CONTRACT, REQUIRED_TABLES
 
 #: Name of the row-number column added to every table read.
 ROW = "_row"
+#: Where a row came from: the file and its row number there, and the key of `RawTable.headers` that
+#: names its columns. Validation adds them to a table read from one file (`file`, `_row`, `file`); a
+#: table translated from other files (Partner Center downloads) carries its own.
+FILE, LINE, FROM = "_file", "_line", "_from"
+HIDDEN = {ROW, FILE, LINE, FROM}
 FORMATS = ("csv", "parquet")
 
 
@@ -37,11 +42,17 @@ class RawTable:
     file: str
     data: pa.Table
     problems: list[BadRow] = field(default_factory=list)
+    #: For a translated table: per `_from` key, contract column -> the source header it came from.
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def columns(self) -> set[str]:
         """The column names the file's header holds (lower case)."""
-        return set(self.data.column_names) - {ROW}
+        return set(self.data.column_names) - HIDDEN
+
+    def source_column(self, origin: str, column: str | None) -> str | None:
+        """The column as the user's file names it: the source header of a translated column."""
+        return self.headers.get(origin, {}).get(column, column) if column else column
 
 
 @dataclass
@@ -51,11 +62,14 @@ class Dataset:
     path: Path
     tables: dict[str, RawTable]
     problems: list[BadRow] = field(default_factory=list)
+    #: The files a translated data set was read from, as text tables with `_row`, by file name; the
+    #: quarantine shows a rejected row's cells from here.
+    sources: dict[str, pa.Table] = field(default_factory=dict)
 
     @property
     def files(self) -> list[str]:
-        """The file names read, in contract order."""
-        return [raw.file for raw in self.tables.values()]
+        """The file names read, in contract order (the source files of a translated data set)."""
+        return list(self.sources) or [raw.file for raw in self.tables.values()]
 
 
 def read_dataset(path: Path | str,
@@ -97,7 +111,7 @@ def read_dataset(path: Path | str,
 
 
 def read_table(table: str, file: Path) -> RawTable:
-    """Read one CSV or Parquet file of contract table `table` as text columns."""
+    """Read one CSV or Parquet file of contract table `table` (or of another kind) as text columns."""
     try:
         if file.suffix.lower() == ".parquet":
             raw = RawTable(table, file.name, _read_parquet(table, file))
@@ -108,7 +122,7 @@ def read_table(table: str, file: Path) -> RawTable:
         empty = pa.table({ROW: pa.array([], pa.int64())})
         return RawTable(table, file.name, empty,
                         [BadRow(file.name, 0, None, f"cannot be read as {kind}: {_first_line(exc)}")])
-    raw.data, dupes = _normalise_names(raw.data, {c.name for c in CONTRACT[table]})
+    raw.data, dupes = _normalise_names(raw.data, {c.name for c in CONTRACT.get(table, ())})
     raw.problems += [BadRow(file.name, 0, name, "the column appears twice in the header",
                             "keep one of the two columns") for name in dupes]
     return raw
@@ -152,7 +166,7 @@ def _row_numbers(kept: int, skipped: list[int]) -> pa.Array:
 
 def _read_parquet(table: str, file: Path) -> pa.Table:
     data = pq.read_table(file)
-    types = {c.name: c.type for c in CONTRACT[table]}
+    types = {c.name: c.type for c in CONTRACT.get(table, ())}
     columns = [_as_text(col, types.get(name.strip().lower())) for name, col in
                zip(data.column_names, data.columns)]
     text = pa.table(dict(zip(data.column_names, columns))) if columns else pa.table({})
@@ -179,7 +193,7 @@ def _clean(data: pa.Table, rows: pa.Array) -> pa.Table:
     for name, col in zip(data.column_names, data.columns):
         trimmed = pc.utf8_trim_whitespace(col)
         columns[name] = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-    columns = {name: col for name, col in columns.items() if name.strip().lower() != ROW}
+    columns = {name: col for name, col in columns.items() if name.strip().lower() not in HIDDEN}
     columns[ROW] = rows
     return pa.table(columns)
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from partnerscore.errors import BadRow
 from partnerscore.ingest import checks
-from partnerscore.ingest.readers import ROW, Dataset, RawTable
+from partnerscore.ingest.readers import FILE, FROM, LINE, ROW, Dataset, RawTable
 from partnerscore.ingest.tables import CONTRACT
 from partnerscore.rules.names import cert_key, is_known_workload, workload_key
 
@@ -102,6 +102,9 @@ def _register(con: duckdb.DuckDBPyConnection, table: str, raw: RawTable | None) 
     for column in CONTRACT[table]:
         if column.name not in data.column_names:
             data = data.append_column(column.name, pa.nulls(data.num_rows, pa.string()))
+    if FILE not in data.column_names:  # read from one file: each row is where it was read
+        file = pa.array([raw.file if raw else f"{table}.csv"] * data.num_rows, pa.string())
+        data = data.append_column(FILE, file).append_column(LINE, data[ROW]).append_column(FROM, file)
     con.register(f"ps_raw_{table}", data)
 
 
@@ -150,9 +153,11 @@ def _row_problems(con: duckdb.DuckDBPyConnection, table: str, raw: RawTable,
     sql = " UNION ALL ".join(f"({q})" for q in queries)
     con.execute(f"INSERT INTO ps_bad_{table} {sql}")
     order = {c.name: i for i, c in enumerate(CONTRACT[table])}
-    found = con.sql(f"SELECT * FROM ps_bad_{table}").fetchall()
+    found = con.sql(f"SELECT b.*, r.{FILE}, r.{LINE}, r.{FROM} FROM ps_bad_{table} b "
+                    f"JOIN ps_raw_{table} r USING ({ROW})").fetchall()
     found.sort(key=lambda r: (r[0], order.get(r[1], len(order)), r[2]))
-    return [BadRow(raw.file, row, column, reason) for row, column, reason in found]
+    return [BadRow(file, line, raw.source_column(origin, column), reason)
+            for _, column, reason, file, line, origin in found]
 
 
 def _unknown_workloads(con: duckdb.DuckDBPyConnection, table: str, raw: RawTable) -> list[BadRow]:
@@ -160,13 +165,14 @@ def _unknown_workloads(con: duckdb.DuckDBPyConnection, table: str, raw: RawTable
     if table not in ("associations", "usage"):
         return []
     found = con.sql(f"""
-        SELECT arg_min(r.workload, r.{ROW}), min(r.{ROW}), count(*) FROM ps_raw_{table} r
+        SELECT arg_min(r.workload, r.{ROW}), arg_min(r.{FILE}, r.{ROW}), arg_min(r.{LINE}, r.{ROW}),
+               arg_min(r.{FROM}, r.{ROW}), count(*) FROM ps_raw_{table} r
         JOIN ps_workloads w USING (workload) WHERE NOT w.known
-        GROUP BY w.workload_key ORDER BY 2""").fetchall()
+        GROUP BY w.workload_key ORDER BY min(r.{ROW})""").fetchall()
     warnings = []
-    for name, row, count in found:
+    for name, file, row, origin, count in found:
         more = f" (and {count - 1} more {'row' if count == 2 else 'rows'})" if count > 1 else ""
-        warnings.append(BadRow(raw.file, row, "workload",
+        warnings.append(BadRow(file, row, raw.source_column(origin, "workload"),
                                f"unknown workload '{name}'{more}; it counts toward no "
                                "area-specific metric", UNKNOWN_WORKLOAD_FIX))
     return warnings
