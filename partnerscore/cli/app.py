@@ -447,6 +447,9 @@ def forecast(
     render.forecast(result, fmt)
 
 
+from partnerscore.cli import inventory  # noqa: E402,F401  registers the inventory commands
+
+
 def main() -> None:
     """Entry point of the `partnerscore` script."""
     app()
