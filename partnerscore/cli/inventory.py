@@ -43,7 +43,7 @@ def _scope(row: dict) -> str:
 
 def _table(result: Inventory, limit: int | None) -> None:
     rows = sorted((r.to_json() for r in result.rows),
-                  key=lambda r: (r["points"] is None, -abs(r["points"] or 0), r["association_id"]))
+                  key=lambda r: (not r["points"], r["points"] == 0, -abs(r["points"] or 0), r["association_id"]))
     table = Table(title=f"{result.partner_id} · associations as of {result.as_of} (rules {result.rules_version}) · "
                         f"{result.total_points:g} points in the six areas · {result.replayed} replayed, "
                         f"{result.not_replayed} over the replay budget", title_justify="left")
@@ -52,7 +52,7 @@ def _table(result: Inventory, limit: int | None) -> None:
     for r in rows[:limit]:
         points = "—" if r["points"] is None else f"{r['points']:g}"
         why = r["why_points"] if not r["points_by_area"] else _flat(r)["points_by_area"]
-        status = r["status"] + (f": {r['reason']}" if r["reason"] else "")
+        status = r["status"] + (f" ({r['reason']})" if r["status"] == "taken over" else "")
         table.add_row(r["association_id"], r["type"] + (" (Tier 1)" if r["credited_as"] != "partner" else ""),
                       _scope(r), status, _areas(r["feeds"]), points, why, _flat(r)["shared"])
     render.out.print(table)

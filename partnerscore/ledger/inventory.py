@@ -267,7 +267,7 @@ def _zero_reason(h: dict, status: str, reach: _Reach | None, with_points: bool) 
     if h["type"] == "TPOR":
         return "transactional recognition only: TPOR counts toward no metric (R3)"
     if status in ("ineligible", "pending proof of execution"):
-        return "credits nothing: " + status
+        return f"credits nothing: {status}"
     if status == "not started":
         return "credits nothing yet: starts " + str(h["start_date"])
     if reach is None:
