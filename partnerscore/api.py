@@ -82,3 +82,14 @@ def whatif_db(db: Path | str, partner_id: str, as_of: date | str, changes: list 
         return whatif(tables, partner_id, _day(as_of), parse_scenario(changes))
     finally:
         tables.backend.disconnect()
+
+
+def associations_db(db: Path | str, partner_id: str, as_of: date | str, *, replays: int | None = 10):
+    """A partner's association inventory with the points each carries (see `ledger.inventory.inventory`)."""
+    from partnerscore.ledger.inventory import inventory
+
+    tables = open_duckdb(db)
+    try:
+        return inventory(tables, partner_id, _day(as_of), replays=replays)
+    finally:
+        tables.backend.disconnect()

@@ -452,6 +452,7 @@ def forecast(
 
 from partnerscore.cli import pal  # noqa: E402,F401  registers the pal commands
 from partnerscore.cli import letters  # noqa: E402,F401  registers the letters commands
+from partnerscore.cli import inventory  # noqa: E402,F401  registers the inventory commands
 
 
 def main() -> None:

@@ -1,0 +1,86 @@
+"""`partnerscore associations`: a partner's association inventory with the points each carries.
+
+Example:
+    partnerscore associations 4650606 --db demo.duckdb --at 2026-10-31
+    partnerscore associations 4650606 --db demo.duckdb --at 2026-10-31 --replays 0 --format csv
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from partnerscore.cli import render
+from partnerscore.cli.app import command
+from partnerscore.cli.options import DbOption, Format, FormatOption, default_db, parse_day
+from partnerscore.engine.connect import open_duckdb
+from partnerscore.ledger.inventory import DEFAULT_REPLAYS, INVENTORY_COLUMNS, Inventory, inventory
+
+AtOption = Annotated[str | None, typer.Option("--at", "--as-of", help="The day (YYYY-MM-DD); default today.")]
+
+
+def _flat(row: dict) -> dict:
+    """One CSV/table row: lists joined, per-area points as `area +points`."""
+    return {**row, "feeds": ", ".join(row["feeds"]), "shared": "; ".join(row["shared"]),
+            "points_by_area": ", ".join(f"{a} {p:+g}" for a, p in row["points_by_area"].items())}
+
+
+def _areas(feeds: list[str]) -> str:
+    """The areas an association feeds (the table's short form of `feeds`)."""
+    return ", ".join(dict.fromkeys(f.split(".")[0] for f in feeds))
+
+
+def _scope(row: dict) -> str:
+    parts = [f"tenant {row['tenant_id'][:8]}"]
+    if row["subscription_id"]:
+        parts.append(f"sub {row['subscription_id'][:8]}")
+    if row["workload"]:
+        parts.append(row["workload"])
+    return " · ".join(parts)
+
+
+def _table(result: Inventory, limit: int | None) -> None:
+    rows = sorted((r.to_json() for r in result.rows),
+                  key=lambda r: (not r["points"], r["points"] == 0, -abs(r["points"] or 0), r["association_id"]))
+    table = Table(title=f"{result.partner_id} · associations as of {result.as_of} (rules {result.rules_version}) · "
+                        f"{result.total_points:g} points in the six areas · {result.replayed} replayed, "
+                        f"{result.not_replayed} over the replay budget", title_justify="left")
+    for column in ("association", "type", "scope", "status", "feeds areas", "points", "why", "shared"):
+        table.add_column(column, justify="right" if column == "points" else "left")
+    for r in rows[:limit]:
+        points = "—" if r["points"] is None else f"{r['points']:g}"
+        why = r["why_points"] if not r["points_by_area"] else _flat(r)["points_by_area"]
+        status = r["status"] + (f" ({r['reason']})" if r["status"] == "taken over" else "")
+        table.add_row(r["association_id"], r["type"] + (" (Tier 1)" if r["credited_as"] != "partner" else ""),
+                      _scope(r), status, _areas(r["feeds"]), points, why, _flat(r)["shared"])
+    render.out.print(table)
+    if limit is not None and len(rows) > limit:
+        render.info(f"… {len(rows) - limit} more; --all lists every association")
+
+
+@command("associations")
+def associations(
+    partner: Annotated[str, typer.Argument(help="Partner ID.")],
+    db: DbOption = None,
+    at: AtOption = None,
+    replays: Annotated[int, typer.Option(
+        help="Replay at most this many candidate associations (about a second each); 0 replays none.")] = DEFAULT_REPLAYS,
+    every: Annotated[bool, typer.Option("--replay-all", help="Replay every candidate (slow on big ledgers).")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="List every association in the table.")] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every association of a partner: mechanism, scope, status, what it feeds, who else is on the same
+    scope, and the points it carries (the score without it, by replay).
+
+    Example:
+        partnerscore associations 4650606 --db demo.duckdb --at 2026-10-31
+    """
+    result = inventory(open_duckdb(db or default_db()), partner, parse_day(at), replays=None if every else replays)
+    if fmt is Format.json:
+        render.write_json(result.to_json())
+    elif fmt is Format.csv:
+        render.write_rows([_flat(r.to_json()) for r in result.rows], fmt, "associations", INVENTORY_COLUMNS)
+    else:
+        _table(result, None if show_all else 25)
