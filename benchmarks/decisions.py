@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # measure this checkout's package, not another installed copy
 
-from engine import PeakRSS, load, machine, median, now_iso, write_json  # noqa: E402  (benchmarks/engine.py)
+from engine import PeakRSS, load, machine, median, now_iso, write_json  # benchmarks/engine.py
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "decisions.json"
 AS_OF = "2026-10-31"
@@ -114,7 +114,9 @@ def summarize(kind: str, target: str, runs: list[dict]) -> dict:
            "cold_s": median([r["cold_s"] for r in runs]), "warm_s": median([r["warm_s"] for r in runs]),
            "cold_cpu_s": median([r["cold_cpu_s"] for r in runs]), "warm_cpu_s": median([r["warm_cpu_s"] for r in runs]),
            "process_s": median([r["process_s"] for r in runs]),
-           "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "target_s": TARGETS[kind],
+           # Sampled, not getrusage: a child's ru_maxrss keeps the parent's peak across fork and exec
+           # (the parent may have built the demo), which would hide the measurement's own.
+           "peak_rss_mb": max(r["sampled_peak_mb"] for r in runs), "target_s": TARGETS[kind],
            "result": runs[0]["cold_detail"], "every_run": runs}
     if kind == "plan":
         for phase in ("cold", "warm"):
@@ -126,8 +128,9 @@ def summarize(kind: str, target: str, runs: list[dict]) -> dict:
 def markdown(path: Path) -> str:
     """The results file as the Markdown table of docs/performance.md § Decision tools."""
     doc = json.loads(path.read_text())
-    lines = ["| data | measurement | cold (fresh process) | warm (plans compiled) | CPU cold / warm | target | peak RSS "
-             "| load | result |", "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    head = ("| data | measurement | cold (fresh process) | warm (plans compiled) | CPU cold / warm | target "
+            "| peak RSS | load | result |")
+    lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for label, entry in doc["labels"].items():
         for m in entry["measurements"]:
             if m["kind"] == "plan":
@@ -179,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"[{now_iso()}] {args.label} {kind} {target} run {i + 1}/{args.runs} (load {load()})", flush=True)
                 runs.append(run_child(db, kind, target, args.as_of))
                 print(f"    cold {runs[-1]['cold_s']} s, warm {runs[-1]['warm_s']} s, "
-                      f"peak {runs[-1]['peak_rss_mb']} MB", flush=True)
+                      f"peak {runs[-1]['sampled_peak_mb']} MB", flush=True)
             entry["measurements"].append(summarize(kind, target, runs))
             write_json(args.out, {"labels": {**previous["labels"], args.label: entry}})
     print(markdown(args.out))
