@@ -42,9 +42,9 @@ from partnerscore.rules.names import workload_key
 from partnerscore.rules.schema import AreaRules, Step
 
 SKILLING = ("certified_people", "stepped_certifications")
+MEASURES = ("acr_micros", "paid_units", "active_units", "revenue_micros")
 #: The association type a planner can add for a type group, and its cost key (CSP and TPOR are sales
 #: relationships, not something to request).
-MEASURES = ("acr_micros", "paid_units", "active_units", "revenue_micros")
 ACTIONABLE = {"PAL": "link_pal", "DPOR": "request_dpor", "CPOR_OSU": "claim_cpor_osu",
               "CPOR_OSA": "claim_cpor_osa", "CPOR_REVREC": "claim_cpor_revrec"}
 
