@@ -17,28 +17,32 @@ The plan's solver decides how many of each to take; the engine measures what eac
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
 
+import ibis
 import yaml
 from ibis import _
 
 from partnerscore.engine.attribution import covered_usage
-from partnerscore.engine.connect import Tables
+from partnerscore.engine.connect import Tables, register_arrow
 from partnerscore.engine.metrics import skilling
 from partnerscore.engine.metrics.base import Context
 from partnerscore.engine.months import add_months, scoring_month
 from partnerscore.engine.whatif import AddAssociation, AddCertification, Change, EndAssociation
 from partnerscore.errors import PartnerscoreError
-from partnerscore.ledger.associations import ledger_as_of
+from partnerscore.ledger.associations import Ledger, ledger_as_of
 from partnerscore.rules.load import RuleSet
 from partnerscore.rules.names import workload_key
 from partnerscore.rules.schema import AreaRules, Step
 
 SKILLING = ("certified_people", "stepped_certifications")
+MEASURES = ("acr_micros", "paid_units", "active_units", "revenue_micros")
 #: The association type a planner can add for a type group, and its cost key (CSP and TPOR are sales
 #: relationships, not something to request).
 ACTIONABLE = {"PAL": "link_pal", "DPOR": "request_dpor", "CPOR_OSU": "claim_cpor_osu",
@@ -196,20 +200,25 @@ def association_candidates(tables: Tables, partner: str, area: AreaRules, rules:
     subs = tables.subscriptions.select(s_id=_.subscription_id, program=_.program, cloud=_.cloud)
     usage = tables.usage.filter(_.month.isin(recent))
     usage = usage.join(subs, usage.subscription_id == subs.s_id).drop("s_id")
-    rows = usage.to_pyarrow().to_pylist()
-    covered = covered_usage(tables, ledger_as_of(tables, rules, day), month).filter(
-        (_.partner_id == partner) & _.month.isin(recent)).select(
-        "tenant_id", "subscription_id", "workload_key", "month", "type_group").distinct()
+    usage = usage.filter(_any(_in_scope(usage, s) for s in scopes) & _any(usage[m].fill_null(0) != 0 for m in MEASURES))
+    ledger = ledger_as_of(tables, rules, day)
+    mine = Ledger(ledger.holding, ledger.credits.filter(_.partner_id == partner))  # attribute this partner's only
+    covered = covered_usage(tables, mine, month).filter(_.month.isin(recent)).select(
+        "tenant_id", "subscription_id", "workload_key", "month", "type_group").distinct().to_pyarrow()
     have = {(r["tenant_id"], r["subscription_id"], r["workload_key"], r["month"], r["type_group"])
-            for r in covered.to_pyarrow().to_pylist()}
-    names = {r["tenant_id"]: r["name"] for r in tables.customers.select("tenant_id", "name").to_pyarrow().to_pylist()}
+            for r in covered.to_pylist()}
+    programs = [None, *tables.subscriptions.select("program").distinct().to_pyarrow().column(0).to_pylist()]
+    # Only the customers that will rank first come into Python: on a large data set the loop below
+    # over every customer's rows took seconds per hundred thousand rows.
+    top = _largest_customers(usage, register_arrow(tables.backend, "ps_plan_covered", covered), scopes, rules,
+                             month, programs, max_customers)
+    rows = usage.filter(_.tenant_id.isin(top)).to_pyarrow().to_pylist()
+    names = {r["tenant_id"]: r["name"]
+             for r in tables.customers.filter(_.tenant_id.isin(top)).select("tenant_id", "name").to_pyarrow().to_pylist()}
 
     options: dict[tuple[str, str], dict] = {}
     size: dict[str, list] = {}
     for row in rows:
-        if not any((row["acr_micros"] or 0, row["paid_units"] or 0, row["active_units"] or 0,
-                    row["revenue_micros"] or 0)):
-            continue
         key = (row["tenant_id"], row["subscription_id"], row["workload_key"], row["month"])
         for scope in scopes:
             if not scope.matches(row) or any((*key, g) in have for g in scope.groups):
@@ -226,6 +235,47 @@ def association_candidates(tables: Tables, partner: str, area: AreaRules, rules:
                 s[1] += (row["acr_micros"] or 0) + (row["revenue_micros"] or 0)
                 s[2] += row["paid_units"] or 0
     return _customer_actions(options, size, names, partner, as_of, rules, costs, max_customers)
+
+
+def _in_scope(usage: ibis.Table, scope: Scope) -> ibis.Value:
+    """`Scope.matches` as an expression on usage rows joined to their subscription."""
+    test = ibis.literal(True)
+    if scope.azure_only:
+        test &= usage.cloud == "azure"
+    if scope.workloads is not None:
+        test &= usage.workload_key.isin(sorted(scope.workloads))
+    return test
+
+
+def _any(tests) -> ibis.Value:
+    return functools.reduce(operator.or_, tests)
+
+
+def _largest_customers(usage: ibis.Table, covered: ibis.Table, scopes: list[Scope], rules: RuleSet, month: date,
+                       programs: list[str | None], count: int) -> list[str]:
+    """The `count` customers `_customer_actions` ranks first, in SQL: among the customers with an
+    action to offer, the most scopes with uncovered usage in month M, then the most ACR and revenue,
+    then paid units (a row counts once per scope it is uncovered in, as in the loop)."""
+    keys = ("tenant_id", "subscription_id", "workload_key", "month")
+    pairs = []
+    for scope in scopes:
+        rows = usage.filter(_in_scope(usage, scope))
+        held = covered.filter(covered.type_group.isin(list(scope.groups))).select(**{f"c_{k}": k for k in keys})
+        free = rows.anti_join(held, [rows[k] == held[f"c_{k}"] for k in keys])
+        allowed = [p for p in programs if any(g in ACTIONABLE and _eligible(g, p, scope, rules) for g in scope.groups)]
+        offer = [free.program.isin([p for p in allowed if p is not None])] if any(allowed) else []
+        offer += [free.program.isnull()] if None in allowed else []
+        pairs.append(free.select("tenant_id", "month", "acr_micros", "revenue_micros", "paid_units",
+                                 scope=ibis.literal(scope.key), offer=_any(offer) if offer else ibis.literal(False)))
+    both = ibis.union(*pairs)
+    in_m = both.month == month
+    ranked = both.group_by("tenant_id").aggregate(
+        scopes=both.scope.nunique(where=in_m),
+        value=(both.acr_micros.fill_null(0) + both.revenue_micros.fill_null(0)).sum(where=in_m).fill_null(0),
+        paid=both.paid_units.fill_null(0).sum(where=in_m).fill_null(0), offer=both.offer.any())
+    ranked = ranked.filter(ranked.offer).order_by([ibis.desc("scopes"), ibis.desc("value"), ibis.desc("paid"),
+                                                   "tenant_id"]).limit(count)
+    return ranked.tenant_id.to_pyarrow().to_pylist()
 
 
 def _customer_actions(options, size, names, partner, as_of, rules, costs, max_customers) -> list[Action]:

@@ -151,6 +151,10 @@ def _translated(change: Change, partner: str, index: int, private: set[str]) -> 
     return change.model_copy(update=update)
 
 
+def _register(backend, batch: dict[str, pa.Table]) -> Tables:
+    return Tables(backend, *(register_arrow(backend, f"ps_plan_{n}", batch[n]) for n in TABLE_NAMES))
+
+
 def score_variants(tables: Tables, partner: str, as_of: date, days: list[date], variants: list[list[Change]],
                    usage_rows: tuple[frozenset[str], bool] | None = None) -> dict[date, list[PartnerScore]]:
     """Each variant's score of `partner` on each day, from one engine run per day.
@@ -159,10 +163,13 @@ def score_variants(tables: Tables, partner: str, as_of: date, days: list[date], 
     """
     data, private = _slice(tables, partner, variants, usage_rows)
     batch = _batch(data, private, partner, len(variants))
-    registered = Tables(tables.backend, *(register_arrow(tables.backend, f"ps_plan_{n}", batch[n]) for n in TABLE_NAMES))
+    registered = _register(tables.backend, batch)
     changes = [_translated(c, partner, i, private) for i, v in enumerate(variants) for c in v]
     if changes:
-        registered = changed_tables(registered, changes, as_of)
+        changed = changed_tables(registered, changes, as_of)
+        # Under the batch's own names again: the engine keys its compiled plans by table names, so every
+        # batch, whichever tables its changes touch, then replays the plan the first batch compiled.
+        registered = _register(tables.backend, {n: getattr(changed, n).to_pyarrow() for n in TABLE_NAMES})
     results = {}
     for day in days:
         report = score(registered, day)

@@ -20,7 +20,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from partnerscore.web import errors
 from partnerscore.web.data import DataService
 from partnerscore.web.deps import AppState
-from partnerscore.web.routes import explain, findings, imports, ledger, pages, partners, scores, whatif
+from partnerscore.web.routes import (
+    decision_pages, decisions, explain, findings, imports, ledger, pages, partners, scores, whatif,
+)
 from partnerscore.web.security import SecurityHeaders, UserStore
 
 SECRET_ENV = "PARTNERSCORE_SECRET_KEY"
@@ -51,7 +53,7 @@ def create_app(db: Path | str, users: UserStore | Path | str | None = None, *, a
                   docs_url=None, redoc_url=None)  # Swagger UI loads from a CDN: /api-docs renders the description here
     app.state.ps = AppState(DataService(db), store, as_of)
     errors.install(app)
-    for module in (partners, scores, explain, ledger, findings, whatif, imports, pages):
+    for module in (partners, scores, explain, ledger, findings, whatif, decisions, imports, pages, decision_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 

@@ -49,3 +49,22 @@ def trend_chart(area: str, min_total: int) -> dict:
              "encoding": {"y": {"datum": min_total}}},
         ],
     }
+
+
+def forecast_chart(forecast: s.ForecastPublic, min_total: int) -> dict:
+    """Each area's points now and at each projected month end, with the qualifying line."""
+    values = [{"day": m.day.isoformat(), "area": a.area, "points": m.points, "qualified": m.qualified}
+              for a in forecast.areas for m in [a.now, *a.months]]
+    return {
+        "$schema": SCHEMA, "width": "container", "height": 240,
+        "description": f"Projected points per solution area for {forecast.partner_id}",
+        "data": {"values": values},
+        "layer": [
+            {"mark": {"type": "line", "point": True, "tooltip": True},
+             "encoding": {"x": {"field": "day", "type": "temporal", "timeUnit": "yearmonth", "title": "month-end"},
+                          "y": {"field": "points", "type": "quantitative", "scale": {"domain": [0, 100]}},
+                          "color": {"field": "area", "type": "nominal", "sort": None}}},
+            {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#c62828"},
+             "encoding": {"y": {"datum": min_total}}},
+        ],
+    }

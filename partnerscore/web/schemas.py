@@ -257,3 +257,164 @@ class QuarantinePublic(BaseModel):
     import_id: str
     data: list[BadRowPublic]
     count: int
+
+
+# --- decision tools (`partnerscore.decisions`): the library's `to_json()` documents, field for field ---
+
+class PlanRequest(BaseModel):
+    """What to plan for: the day the actions are taken, the day (or days) to qualify on, and costs."""
+
+    as_of: date | None = Field(None, description="The day the actions are taken; default the server's as-of day.")
+    by: date | None = Field(None, description="Qualify on this day (default: the as-of day); later usage is projected.")
+    keep: bool = Field(False, description="Qualify on every month end from the as-of day to `by`, not only on `by`.")
+    customers: int = Field(10, ge=1, le=50, description="Customers (largest first) to consider for associations.")
+    costs: dict[str, float] | None = Field(
+        None, description="Cost per action key overriding the packaged costs (see `GET /api/plan-costs`).")
+
+
+class CostPublic(BaseModel):
+    action: str
+    cost: float
+    note: str
+
+
+class CostsPublic(BaseModel):
+    """The packaged cost of each kind of action a plan chooses among."""
+
+    currency: str
+    data: list[CostPublic]
+    count: int
+
+
+class MetricPointsPublic(BaseModel):
+    metric: str
+    value: float | int | None
+    points: float
+    max_points: int
+
+
+class AreaPointsPublic(BaseModel):
+    area: str
+    track: str | None
+    points: float
+    qualified: bool
+    metrics: list[MetricPointsPublic]
+
+
+class PlanActionPublic(BaseModel):
+    action_id: str
+    kind: str
+    label: str
+    count: int
+    cost: float
+
+
+class PlanPublic(BaseModel):
+    """The cheapest verified set of actions that makes the partner qualify (`partnerscore plan`)."""
+
+    partner_id: str
+    area: str
+    as_of: date
+    days: list[date] = Field(description="The days to qualify on.")
+    status: str = Field(description="`plan`, `plan (local search)`, `qualified already`, `unreachable` or `unverified`.")
+    currency: str
+    total_cost: float
+    actions: list[PlanActionPublic]
+    before: dict[str, AreaPointsPublic] = Field(description="The area per target day, now.")
+    after: dict[str, AreaPointsPublic] = Field(description="The area per target day with the actions, verified.")
+    candidates: int
+    rounds: int
+    usage_model: str | None = Field(description="How usage after the last reported month is projected, if it is.")
+    seconds: dict[str, float]
+    scenario: list[dict[str, Any]] = Field(description="The chosen changes as a what-if scenario.")
+
+
+class MonthForecastPublic(BaseModel):
+    day: date
+    points: float
+    qualified: bool
+    track: str | None
+    metrics: dict[str, float]
+
+
+class AreaForecastPublic(BaseModel):
+    area: str
+    now: MonthForecastPublic
+    months: list[MonthForecastPublic]
+    risks: list[str]
+
+
+class ForecastPublic(BaseModel):
+    """Projected points per area and metric at the next month ends (`partnerscore forecast`)."""
+
+    partner_id: str
+    as_of: date
+    model: str = Field(description="The usage trend model for months not reported yet.")
+    last_reported: date | None
+    areas: list[AreaForecastPublic]
+    backtest: dict[str, float] | None = Field(description="Mean absolute error per area, in points, if asked for.")
+
+
+class EntityMovePublic(BaseModel):
+    entity_kind: str
+    entity: str
+    part: str | None
+    contribution: float | int | None
+    status: str | None
+
+
+class MetricChangePublic(BaseModel):
+    metric: str
+    points_from: float
+    points_to: float
+    value_from: float | int | None
+    value_to: float | int | None
+    entered: list[EntityMovePublic]
+    left: list[EntityMovePublic]
+    changed: list[EntityMovePublic]
+
+
+class AreaChangePublic(BaseModel):
+    area: str
+    track_from: str | None
+    track_to: str | None
+    points_from: float
+    points_to: float
+    qualified_from: bool
+    qualified_to: bool
+    metrics: list[MetricChangePublic]
+    rule_changes: list[str]
+
+
+class DiffPublic(BaseModel):
+    """Why the score moved between two days (`partnerscore diff`), per area and metric."""
+
+    partner_id: str
+    from_day: date
+    to_day: date
+    recorded_on: date | None
+    rules_from: str
+    rules_to: str
+    areas: list[AreaChangePublic]
+    usage_model: str | None = Field(description="Set when the later day's month is not reported yet: its usage "
+                                                "is projected, as the forecast projects it.")
+
+
+class AlertPublic(BaseModel):
+    severity: str
+    partner_id: str
+    kind: str
+    subject: str
+    areas: str
+    due: date | None
+    message: str
+    fix: str
+
+
+class AlertsPublic(BaseModel):
+    """Association-loss and score risks, worst first (`partnerscore alerts`)."""
+
+    as_of: date
+    within: int
+    data: list[AlertPublic]
+    count: int
