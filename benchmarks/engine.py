@@ -398,7 +398,7 @@ def child_duckdb(args) -> dict:
     result["cold_seconds"] = result["cold"]["seconds"]
 
     if args.profile_top > 0:
-        plan = PLANS.get(_plan_key(tables, day, rules_at(day), None, None))
+        plan = PLANS.get(_plan_key(tables, day, rules_at(day), None, None, None))
         with tempfile.TemporaryDirectory(prefix="psbench-profile-") as tmp:
             rss.start_phase()
             result["profile"] = profile_plan(tables, plan, args.profile_top, Path(tmp))

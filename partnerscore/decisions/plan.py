@@ -111,7 +111,7 @@ def baseline(tables: Tables, partner: str, area: str, days: list[date]) -> tuple
     work = with_projection(tables, scoring_month(days[-1])) if projected else tables
     before = {}
     for day in days:
-        report = score(work, day, partners=[partner])
+        report = score(work, day, partners=[partner], areas=[area])
         if not report.partners:
             raise PartnerscoreError(f"unknown partner {partner!r}; `partnerscore score` lists the partners")
         before[day] = report.partner(partner).area(area)
@@ -220,9 +220,10 @@ def measure(tables: Tables, partner: str, area: str, as_of: date, days: list[dat
     contexts = sorted({a.requires for a in actions if a.requires})
     variants = [[]] + [[c for r in ctx for c in by_id[r].changes()] for ctx in contexts]
     variants += [_with_requirements(a, by_id) for a in actions]
-    scores = _score_batches(tables, partner, as_of, days, variants, area_usage(rules_at(days[-1]).areas[area]))
+    scores = _score_batches(tables, partner, as_of, days, variants,
+                            area_usage(rules_at(days[-1]).areas[area]), area)
     if any(scores[d][0].area(area).to_json() != before[d].to_json() for d in days):
-        scores = _score_batches(tables, partner, as_of, days, variants, None)  # every usage row, to be safe
+        scores = _score_batches(tables, partner, as_of, days, variants, None, area)  # every usage row, to be safe
     for day in days:
         if scores[day][0].area(area).to_json() != before[day].to_json():
             raise PartnerscoreError(f"internal: the batched what-if of {partner} differs from its score on {day}; "
@@ -258,7 +259,8 @@ def optimistic(tables: Tables, partner: str, area: str, as_of: date, days: list[
         return [c for aid, n in counts.items() for c in by_id[aid].changes(n)]
 
     variants = [changes(full)] + [changes({**full, a.id: a.max_count - 1}) for a in actions]
-    scores = _score_batches(tables, partner, as_of, days, [[]] + variants, area_usage(rules_at(days[-1]).areas[area]))
+    scores = _score_batches(tables, partner, as_of, days, [[]] + variants,
+                            area_usage(rules_at(days[-1]).areas[area]), area)
     scale = _scale(days)
     for day in days:
         top = _units(scores[day][1].area(area), scale)
@@ -286,7 +288,7 @@ def drop_actions(tables: Tables, partner: str, area: str, as_of: date, days: lis
         if not trials:
             break
         variants = [[c for aid, n in t.items() for c in by_id[aid].changes(n)] for t, _saved in trials]
-        scores = _score_batches(tables, partner, as_of, days, [[]] + variants, usage_rows)
+        scores = _score_batches(tables, partner, as_of, days, [[]] + variants, usage_rows, area)
         ok = []
         for i, (trial, saved) in enumerate(trials):
             points = {(d, m): v for d in days for m, v in _units(scores[d][i + 1].area(area), scale).items()}
@@ -311,7 +313,8 @@ def around(tables: Tables, partner: str, area: str, as_of: date, days: list[date
     steps = [(a.id, +1) for a in actions if counts.get(a.id, 0) < a.max_count]
     steps += [(a.id, -1) for a in actions if counts.get(a.id, 0) > 0]
     variants = [changes(counts)] + [changes({**counts, aid: counts.get(aid, 0) + d}) for aid, d in steps]
-    scores = _score_batches(tables, partner, as_of, days, [[]] + variants, area_usage(rules_at(days[-1]).areas[area]))
+    scores = _score_batches(tables, partner, as_of, days, [[]] + variants,
+                            area_usage(rules_at(days[-1]).areas[area]), area)
     scale = _scale(days)
     effects = {a.id: {} for a in actions}
     at = {}
@@ -329,14 +332,14 @@ def around(tables: Tables, partner: str, area: str, as_of: date, days: list[date
                    actions, effects, problem.cents)
 
 
-def _score_batches(tables, partner, as_of, days, variants, usage_rows) -> dict[date, list]:
+def _score_batches(tables, partner, as_of, days, variants, usage_rows, area) -> dict[date, list]:
     """Every variant's score per day, in batches of at most MAX_BATCH clones (each batch re-checks
     the empty scenario first)."""
     scores: dict[date, list] = {d: [] for d in days}
     first, rest = variants[:MAX_BATCH], variants[MAX_BATCH:]
     chunks = [first] + [[[]] + rest[i:i + MAX_BATCH - 1] for i in range(0, len(rest), MAX_BATCH - 1)]
     for n, chunk in enumerate(chunks):
-        batch = score_variants(tables, partner, as_of, days, chunk, usage_rows)
+        batch = score_variants(tables, partner, as_of, days, chunk, usage_rows, areas=[area])
         for day in days:
             scores[day] += batch[day] if n == 0 else batch[day][1:]
     return scores
@@ -353,7 +356,8 @@ def _verify(tables: Tables, partner: str, area: str, as_of: date, days: list[dat
     by_id = {a.id: a for a in actions}
     changes = [c for aid, n in sorted(counts.items()) for c in by_id[aid].changes(n)]
     variants = [[], changes]
-    scores = _score_batches(tables, partner, as_of, days, variants, area_usage(rules_at(days[-1]).areas[area]))
+    scores = _score_batches(tables, partner, as_of, days, variants,
+                            area_usage(rules_at(days[-1]).areas[area]), area)
     if any(scores[d][0].area(area).to_json() != before[d].to_json() for d in days):
-        scores = _score_batches(tables, partner, as_of, days, variants, None)
+        scores = _score_batches(tables, partner, as_of, days, variants, None, area)
     return {day: scores[day][1].area(area) for day in days}

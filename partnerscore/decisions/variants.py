@@ -156,8 +156,9 @@ def _register(backend, batch: dict[str, pa.Table]) -> Tables:
 
 
 def score_variants(tables: Tables, partner: str, as_of: date, days: list[date], variants: list[list[Change]],
-                   usage_rows: tuple[frozenset[str], bool] | None = None) -> dict[date, list[PartnerScore]]:
-    """Each variant's score of `partner` on each day, from one engine run per day.
+                   usage_rows: tuple[frozenset[str], bool] | None = None,
+                   areas: list[str] | None = None) -> dict[date, list[PartnerScore]]:
+    """Each variant's score of `partner` on each day (in `areas`, default all), from one engine run per day.
 
     Changes are made on `as_of` (as `whatif` makes them); every day scored is on or after it.
     """
@@ -172,7 +173,7 @@ def score_variants(tables: Tables, partner: str, as_of: date, days: list[date], 
         registered = _register(tables.backend, {n: getattr(changed, n).to_pyarrow() for n in TABLE_NAMES})
     results = {}
     for day in days:
-        report = score(registered, day)
+        report = score(registered, day, areas=areas)
         by_id = {p.partner_id: p for p in report.partners}
         results[day] = [by_id[clone_id(partner, i)] for i in range(len(variants))]
     return results

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 
 import ibis
@@ -24,14 +23,16 @@ from partnerscore.engine.metrics.base import Context
 from partnerscore.engine.plan import PLANS
 from partnerscore.engine.months import scoring_month
 from partnerscore.engine.report import ScoreReport, build_report
+from partnerscore.errors import PartnerscoreError
 from partnerscore.rules.load import RuleSet, rules_at
 from partnerscore.rules.schema import AREAS
 
 
 @contextmanager
 def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None = None,
-                    partners: list[str] | None = None) -> Iterator[Context]:
-    """Everything the formulas read for scoring as of `day` (for every partner, or only `partners`).
+                    partners: list[str] | None = None, areas: list[str] | None = None) -> Iterator[Context]:
+    """Everything the formulas read for scoring as of `day` (for every partner, or only `partners`;
+    in every area, or only `areas`).
 
     The covered usage and each metric's result are computed once into temporary tables (dropped on
     exit): metrics share them, and each engine runs many small queries instead of one huge plan.
@@ -40,7 +41,8 @@ def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date
     """
     month = scoring_month(day)
     ctx = Context(tables=tables, day=day, month=month, rules=rules, usage=usage_with_subscription(tables, month),
-                  covered=None, scale=rules.points_scale, partners=tuple(partners) if partners else None)
+                  covered=None, scale=rules.points_scale, partners=tuple(partners) if partners else None,
+                  areas=tuple(areas) if areas else tuple(AREAS))
     try:
         # Each stage is computed once: Spark would otherwise inline the ledger into every join of the
         # attribution and its analyser runs out of memory on the resulting plan.
@@ -72,6 +74,8 @@ def _metric_results(ctx: Context) -> ibis.Table:
     """Every formula's result for every partner, labelled with its area, path, metric and order."""
     parts = []
     for area_order, area in enumerate(AREAS):
+        if area not in ctx.areas:
+            continue
         area_ctx = ctx.for_area(area)
         for path_order, (path, metrics) in enumerate(area_ctx.area.paths.items()):
             for metric_order, (metric, rule) in enumerate(metrics.items()):
@@ -90,7 +94,7 @@ def _metric_results(ctx: Context) -> ibis.Table:
 def _chosen_paths(ctx: Context, totals: ibis.Table) -> ibis.Table:
     """The path that counts per (partner, area): classified, or the best total with ties to the first path."""
     chosen = []
-    for area in AREAS:
+    for area in ctx.areas:
         selection = ctx.rules.areas[area].path_selection
         of_area = totals.filter(totals.area == area)
         if selection.method in CLASSIFIERS:
@@ -125,23 +129,28 @@ def score_expression(ctx: Context) -> ibis.Table:
     return final.order_by("partner_id", "area_order", "metric_order")
 
 
-def _plan_key(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None, partners: list[str] | None):
+def _plan_key(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None, partners: list[str] | None,
+              areas: list[str] | None):
     sources = tuple(getattr(tables, name).get_name() for name in TABLE_NAMES)
-    return (tables.backend.name, sources, rules.fingerprint, day, recorded_on, tuple(partners or ()))
+    return (tables.backend.name, sources, rules.fingerprint, day, recorded_on, tuple(partners or ()),
+            tuple(areas or ()))
 
 
 def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_on: date | None = None,
-          partners: list[str] | None = None) -> ScoreReport:
-    """Score every partner (or the listed ones) in all six areas as of `day`.
+          partners: list[str] | None = None, areas: list[str] | None = None) -> ScoreReport:
+    """Score every partner (or the listed ones) in all six areas (or the listed ones) as of `day`.
 
     The first run for a (rules, day, partners, backend) builds the Ibis expressions and records the SQL
     they compile to; later runs replay it (`engine/plan.py`).
     """
     rules = rules or rules_at(day)
-    key = _plan_key(tables, day, rules, recorded_on, partners)
+    unknown = sorted(set(areas or ()) - set(AREAS))
+    if unknown:
+        raise PartnerscoreError(f"unknown area(s) {', '.join(unknown)}; the areas are {', '.join(AREAS)}")
+    key = _plan_key(tables, day, rules, recorded_on, partners, areas)
     plan = PLANS.get(key)
     if plan is None:
-        with scoring_context(tables, day, rules, recorded_on, partners) as ctx:
+        with scoring_context(tables, day, rules, recorded_on, partners, areas) as ctx:
             expression = score_expression(ctx)
             if partners:
                 expression = expression.filter(_.partner_id.isin(partners))

@@ -40,7 +40,7 @@ from partnerscore.errors import PartnerscoreError
 from partnerscore.ledger.associations import Ledger, ledger_as_of
 from partnerscore.ledger.audits import cpor_duplicates, tenant_mismatch
 from partnerscore.ledger.listing import _status
-from partnerscore.rules.load import rules_at
+from partnerscore.rules.load import RuleSet, rules_at
 from partnerscore.rules.schema import AREAS, METRICS
 
 #: Months the metrics read: M-23 … M (previous TTM to M); usage before them cannot change a score.
@@ -200,14 +200,19 @@ def _feeds(reach: _Reach, report: ScoreReport, partner_id: str) -> tuple[list[st
     return fed, with_points
 
 
-def _carried(tables: Tables, partner_id: str, day: date, row: dict, before: ScoreReport) -> dict[str, float]:
-    """Points per area the partner loses without the association (replayed; negative = it gains)."""
+def _carried(tables: Tables, partner_id: str, day: date, row: dict, before: ScoreReport,
+             rules: RuleSet) -> dict[str, float]:
+    """Points per area the partner loses without the association (replayed; negative = it gains).
+
+    Only the areas whose rules read the association's type are replayed: no other can move.
+    """
     gone = EndAssociation(action="end_association", association_id=row["association_id"],
                           end_date=row["start_date"] - timedelta(days=1))
-    after = score(changed_tables(tables, [gone], day), day, partners=[partner_id])
+    areas = rules.areas_reading(row["type"])
+    after = score(changed_tables(tables, [gone], day), day, partners=[partner_id], areas=areas)
     areas_after = {a.area: a.points for a in after.partner(partner_id).areas}
     return {a.area: a.points - areas_after[a.area] for a in before.partner(partner_id).areas
-            if a.points != areas_after[a.area]}
+            if a.area in areas_after and a.points != areas_after[a.area]}
 
 
 def _replay_named(tables: Tables) -> Tables:
@@ -253,7 +258,7 @@ def inventory(tables: Tables, partner_id: str, day: date, *, replays: int | None
         if n >= budget:
             r.points, r.why_points = None, f"not replayed: over the budget of {budget} replays (--replays)"
             continue
-        by_area = _carried(tables, partner_id, day, h, before)
+        by_area = _carried(tables, partner_id, day, h, before, rules)
         r.points = round_half_up(sum(by_area.values(), 0))
         r.points_by_area = {a: round_half_up(p) for a, p in by_area.items()}
         r.why_points = "replayed: the score without it" + ("" if by_area else " is the same")

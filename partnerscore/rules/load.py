@@ -43,6 +43,12 @@ class RuleSet:  # cached_property needs a __dict__, which frozen dataclasses kee
         text = "".join(a.model_dump_json() for a in self.areas.values()) + self.associations.model_dump_json()
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def areas_reading(self, association_type: str) -> list[str]:
+        """The areas whose rules name the type group of `association_type` anywhere (metric counts,
+        per-type thresholds, path selection): the only areas a change to such an association can move."""
+        group = f'"{self.associations.type_groups[association_type]}"'
+        return [name for name, area in self.areas.items() if group in area.model_dump_json()]
+
     @property
     def points_scale(self) -> int:
         """A common denominator of every per-unit value, so points can be summed as exact integers."""

@@ -16,7 +16,6 @@ from datetime import date
 from fractions import Fraction
 
 import ibis
-from ibis import _
 
 from partnerscore.engine.attribution import MEASURES, ROW_KEY, since_column
 from partnerscore.engine.connect import Tables, materialize, temporary_table
@@ -41,6 +40,7 @@ class Context:
     scale: int
     area: AreaRules | None = None
     partners: tuple[str, ...] | None = None  # score only these partners (None: every partner)
+    areas: tuple[str, ...] = ()  # the areas scored
     plan: Plan = field(default_factory=lambda: Plan(new_run_id()))
     _cache: dict = field(default_factory=dict)
 
