@@ -69,10 +69,10 @@ def link(partner_id: PartnerIdOption, db: DbOption = None, arm_endpoint: ArmEndp
         tables = open_duckdb(database)
         ensure_linkable(partner_id, tables)
         if not knows_partner(tables, partner_id):
-            render.warning_lines([
+            render.warning_lines([(
                 f"note: {partner_id} is not a partner in {database}, so whether it is a global account (PGA) ID "
                 "was not checked (a Partner Center import keeps only location IDs); PAL credits a location's "
-                "Partner ID (Partner Center › Account settings › Identifiers)"])
+                "Partner ID (Partner Center › Account settings › Identifiers)")])
     else:
         render.warning_lines([f"note: no ledger at {database}; not checked whether {partner_id} is a global account ID"])
     azure = _azure(arm_endpoint)
