@@ -102,6 +102,20 @@ def test_pal_link_without_a_ledger_links_and_says_the_global_account_check_was_n
     assert arm.tenant.links[SP]["properties"]["partnerId"] == "4650100"
 
 
+@pytest.mark.parametrize("partner_id, noted", [("4650100", True), ("4650101", False)], ids=[
+    "A global account ID that a Partner Center ledger does not list is linked with a note that it was not checked",
+    "A location ID that the ledger lists is linked without a note",
+])
+def test_pal_link_notes_a_partner_id_the_ledger_does_not_list(arm: StandIn, tmp_path, partner_id: str, noted: bool):
+    db = tmp_path / "pc.duckdb"
+    import_dataset(Path(__file__).parent / "data" / "partner_center", db, source="partner-center")
+    result = pal("link", "--partner-id", partner_id, "--db", str(db))
+    assert result.exit_code == 0, result.output
+    note = f"note: {partner_id} is not a partner in {db}, so whether it is a global account (PGA) ID was not checked"
+    assert (note in result.output) is noted
+    assert arm.tenant.links[SP]["properties"]["partnerId"] == partner_id
+
+
 # --- pal show / unlink -------------------------------------------------------------------------------------
 
 SHOW_CASES = [

@@ -23,6 +23,7 @@ from partnerscore.cli.options import AsOfOption, DbOption, Format, FormatOption,
 from partnerscore.engine.connect import open_duckdb
 from partnerscore.errors import PartnerscoreError
 from partnerscore.pal.ids import ensure_linkable, parse_partner_id
+from partnerscore.pal.ledger import knows_partner
 from partnerscore.rules.load import rules_at
 
 group = typer.Typer(help="Partner Admin Link: link the signed-in identity to a Partner ID, and check which of "
@@ -65,7 +66,13 @@ def link(partner_id: PartnerIdOption, db: DbOption = None, arm_endpoint: ArmEndp
     partner_id = parse_partner_id(partner_id)
     database = db or default_db()
     if database.exists():
-        ensure_linkable(partner_id, open_duckdb(database))
+        tables = open_duckdb(database)
+        ensure_linkable(partner_id, tables)
+        if not knows_partner(tables, partner_id):
+            render.warning_lines([(
+                f"note: {partner_id} is not a partner in {database}, so whether it is a global account (PGA) ID "
+                "was not checked (a Partner Center import keeps only location IDs); PAL credits a location's "
+                "Partner ID (Partner Center › Account settings › Identifiers)")])
     else:
         render.warning_lines([f"note: no ledger at {database}; not checked whether {partner_id} is a global account ID"])
     azure = _azure(arm_endpoint)

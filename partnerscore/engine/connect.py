@@ -107,6 +107,20 @@ def register_arrow(backend, name: str, table: pa.Table) -> ibis.Table:
 
 
 def resellers_of(tables: Tables, provider_id: str) -> list[str]:
-    """The partners whose `parent_partner_id` is this indirect provider."""
-    children = tables.partners.filter(tables.partners.parent_partner_id == provider_id).select("partner_id")
-    return sorted(children.to_pyarrow().column("partner_id").to_pylist())
+    """The resellers of an indirect provider: partners whose `parent_partner_id` is the provider, and
+    partners holding a CSP_INDIRECT association that names it as `indirect_provider_id`.
+
+    Both count because a Partner Center import knows the reseller only from the association (the
+    downloads name the reseller on the provider's CSP Tier 1 row and fill no `parent_partner_id`).
+    Raises PartnerscoreError when `provider_id` is not a partner of the ledger.
+    """
+    partners = tables.partners
+    if partners.filter(partners.partner_id == provider_id).count().to_pyarrow().as_py() == 0:
+        raise PartnerscoreError(f"unknown partner {provider_id!r}: not in the ledger; `partnerscore score --all` "
+                                "lists the partners")
+    children = partners.filter(partners.parent_partner_id == provider_id).select("partner_id")
+    associations = tables.associations
+    named = associations.filter(associations.type == "CSP_INDIRECT",
+                                associations.indirect_provider_id == provider_id).select("partner_id")
+    found = children.union(named, distinct=True).to_pyarrow().column("partner_id").to_pylist()
+    return sorted(set(found) - {provider_id})

@@ -38,6 +38,12 @@ def locations_of(tables: Tables, partner_id: str) -> list[Location]:
     return [Location(r["partner_id"], r["name"]) for r in rows]
 
 
+def knows_partner(tables: Tables, partner_id: str) -> bool:
+    """Whether the ledger's `partners` table lists this Partner ID at all."""
+    partners = tables.partners
+    return partners.filter(_.partner_id == partner_id).count().to_pyarrow().as_py() > 0
+
+
 def pal_rows(tables: Tables, partner_id: str, day: date) -> list[dict]:
     """The partner's PAL associations in force on `day` (the version that holds), one dict per row."""
     current = versions_as_of(tables.associations, day)
