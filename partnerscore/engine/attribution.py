@@ -100,18 +100,17 @@ def mark_shared(credits: ibis.Table, subscriptions: ibis.Table) -> ibis.Table:
     return shared.mutate(shared=shared.n.fill_null(1) > 1).drop("c_partner", "c_tenant", "n", "touched_tenant")
 
 
-def covered_once(tables: Tables, ledger: Ledger, last_month: date, groups: Iterable[str]) -> ibis.Table:
+def covered_once(pairs: ibis.Table, groups: Iterable[str]) -> ibis.Table:
     """One row per (partner, usage row) some association covers, with per type group in `groups` the
     first month of a covering association of that group (null when no association of it covers the row).
 
     Computed once per run, it spares every metric a de-duplication of the covered pairs: "covered by
-    any of these groups" becomes a test of non-null columns. `ledger.credits` must carry `shared`
-    (`mark_shared`): pairs of unshared credits are unique already and pass through; only the pairs
-    of shared credits are grouped. The usage key (month, subscription, workload) identifies a row
-    (the stored table's primary key), so their measures are taken with `max`.
+    any of these groups" becomes a test of non-null columns. `pairs` is `covered_usage` with the
+    credits' `shared` flag (`mark_shared`): pairs of unshared credits are unique already and pass
+    through; only the pairs of shared credits are grouped. The usage key (month, subscription,
+    workload) identifies a row (the stored table's primary key), so their measures are taken with `max`.
     """
     groups = sorted(set(groups))
-    pairs = covered_usage(tables, ledger, last_month, extra=("shared",))
     single = pairs.filter(~pairs.shared)
     single = single.select("partner_id", *ROW_KEY, *MEASURES, **{
         since_column(g): ibis.ifelse(single.type_group == g, single.start_month, ibis.null("date")) for g in groups})
