@@ -73,13 +73,15 @@ def list_associations_db(db: Path | str, as_of: date | str, **filters) -> tuple[
         tables.backend.disconnect()
 
 
-def whatif_db(db: Path | str, partner_id: str, as_of: date | str, changes: list | dict):
-    """Score a partner before and after a scenario, without writing to the ledger (see `engine.whatif`)."""
+def whatif_db(db: Path | str, partner_id: str, as_of: date | str, changes: list | dict, *,
+              before: ScoreReport | None = None):
+    """Score a partner before and after a scenario, without writing to the ledger (see `engine.whatif`);
+    `before` is the partner's stored score when the caller already has it."""
     from partnerscore.engine.whatif import parse_scenario, whatif
 
     tables = open_duckdb(db)
     try:
-        return whatif(tables, partner_id, _day(as_of), parse_scenario(changes))
+        return whatif(tables, partner_id, _day(as_of), parse_scenario(changes), before=before)
     finally:
         tables.backend.disconnect()
 

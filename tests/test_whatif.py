@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from partnerscore.engine.connect import open_duckdb
-from partnerscore.engine.whatif import parse_scenario, whatif
+from partnerscore.engine.scoring import score
+from partnerscore.engine.whatif import areas_moved, changed_tables, parse_scenario, whatif
+from partnerscore.rules.load import rules_at
 from partnerscore.errors import PartnerscoreError
 from partnerscore.ingest.importer import import_dataset
 
@@ -47,6 +49,48 @@ def test_whatif_changes_only_what_the_scenario_touches(small_db, name, changes, 
     result = whatif(open_duckdb(small_db), "P1", DAY, parse_scenario(changes))
     row = next(m for m in area(result, area_name)["metrics"] if m["metric"] == metric)
     assert (row["before"], row["after"]) == (before, after)
+
+
+def _pal(partner: str, tenant: str, subscription: str) -> dict:
+    return {"action": "add_association", "association_id": "X", "partner_id": partner, "type": "PAL",
+            "tenant_id": tenant, "subscription_id": subscription, "rbac_role": "Contributor",
+            "start_date": "2024-01-01"}
+
+
+SCOPED = [
+    ("A Modern Work certification moves Modern Work alone",
+     [{"action": "add_certification", "partner_id": "P1", "person_id": "n1",
+       "certification": "Enterprise Administrator Expert", "earned_on": "2026-01-01"}], ["modern_work"]),
+    ("An Azure Administrator expiring moves the three Azure areas that list AZ-104",
+     [{"action": "expire_certification", "partner_id": "P1", "person_id": "u2", "certification": "AZ-104",
+       "expires_on": "2026-06-30"}], ["data_ai", "infrastructure", "digital_app_innovation"]),
+    ("A certification no rule lists moves no area", [{"action": "add_certification", "partner_id": "P1",
+      "person_id": "n1", "certification": "Knitting Fundamentals", "earned_on": "2026-01-01"}], []),
+    ("Another partner's DPOR on P1's subscription takes the DPOR over",
+     [{"action": "add_association", "association_id": "X", "partner_id": "P2", "type": "DPOR", "tenant_id": "T1",
+       "subscription_id": "S1", "start_date": "2026-03-01"}], None),
+    ("A PAL link replacing the DPOR on T1", [{"action": "end_association", "association_id": "A1",
+                                              "end_date": "2025-10-31"}, _pal("P1", "T1", "S1")], None),
+    ("A CPOR claim on another partner's Exchange customer",
+     [{"action": "add_association", "association_id": "X", "partner_id": "P1", "type": "CPOR_OSU", "tenant_id": "T3",
+       "workload": "Exchange Online", "start_date": "2025-01-01"}], None),
+    ("Ending the Exchange CPOR", [{"action": "end_association", "association_id": "A4", "end_date": "2026-01-31"}],
+     None),
+    ("A subscription moving to CSP moves every area",
+     [{"action": "move_subscription", "subscription_id": "S1", "program": "CSP"}], "all"),
+]
+
+
+@pytest.mark.parametrize("name, changes, expected_areas", SCOPED, ids=[c[0] for c in SCOPED])
+def test_scoring_only_the_areas_a_scenario_can_move_gives_the_full_rescore(small_db, name, changes, expected_areas):
+    tables, scenario = open_duckdb(small_db), parse_scenario(changes)
+    moved = areas_moved(tables, rules_at(DAY), scenario)
+    if expected_areas == "all":
+        assert len(moved) == 6
+    elif expected_areas is not None:
+        assert moved == expected_areas
+    full = score(changed_tables(tables, scenario, DAY), DAY, partners=["P1"]).partner("P1").to_json()
+    assert whatif(tables, "P1", DAY, scenario).after.partner("P1").to_json() == full
 
 
 def test_whatif_never_writes_the_stored_ledger(small_db):

@@ -18,11 +18,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from partnerscore.engine.connect import TABLE_NAMES, Tables, register_arrow
-from partnerscore.engine.report import ScoreReport, round_half_up
+from partnerscore.engine.report import PartnerScore, ScoreReport, round_half_up
 from partnerscore.engine.scoring import score
 from partnerscore.errors import PartnerscoreError
 from partnerscore.ingest.tables import MICROS_PER_DOLLAR
+from partnerscore.rules.load import RuleSet, rules_at
 from partnerscore.rules.names import cert_key, workload_key
+from partnerscore.rules.schema import AREAS
 
 
 class _Change(BaseModel):
@@ -251,14 +253,47 @@ class WhatIf:
         return {"partner_id": self.partner_id, "as_of": self.as_of.isoformat(), "areas": areas}
 
 
-def whatif(tables: Tables, partner_id: str, day: date, changes: list[Change]) -> WhatIf:
-    """Score `partner_id` as of `day` before and after the scenario's changes."""
-    before = score(tables, day, partners=[partner_id])
-    if not before.partners:
+def areas_moved(tables: Tables, rules: RuleSet, changes: list[Change]) -> list[str]:
+    """The areas a scenario can move: those whose rules read what it changes.
+
+    A certification moves only the areas that list it (only skilling reads certifications); an
+    association moves only the areas whose rules name its type group. Usage and licensing programs feed
+    every area's usage metrics and path choice, so they move all six.
+    """
+    moved: set[str] = set()
+    for change in changes:
+        if isinstance(change, (AddCertification, ExpireCertification)):
+            moved.update(rules.areas_listing(change.certification))
+        elif isinstance(change, AddAssociation):
+            moved.update(rules.areas_reading(change.type))
+        elif isinstance(change, EndAssociation):
+            stored = tables.associations.filter(tables.associations.association_id == change.association_id)
+            for kind in stored.select("type").distinct().to_pyarrow().column("type").to_pylist():
+                moved.update(rules.areas_reading(kind))
+        else:
+            return list(AREAS)
+    return [area for area in AREAS if area in moved]
+
+
+def whatif(tables: Tables, partner_id: str, day: date, changes: list[Change], *,
+           before: ScoreReport | None = None) -> WhatIf:
+    """Score `partner_id` as of `day` before and after the scenario's changes.
+
+    Only the areas the scenario can move are scored again (`areas_moved`); the others are the same
+    before and after. `before` is the partner's score on the stored ledger when the caller has it.
+    """
+    rules = rules_at(day)
+    before = before or score(tables, day, rules=rules, partners=[partner_id])
+    if not any(p.partner_id == partner_id for p in before.partners):
         raise PartnerscoreError(f"unknown partner {partner_id!r}")
-    after = score(changed_tables(tables, changes, day), day, partners=[partner_id])
+    changed = changed_tables(tables, changes, day)
+    moved = areas_moved(tables, rules, changes)
+    rescored = score(changed, day, rules=rules, partners=[partner_id], areas=moved) if moved else None
+    again = {a.area: a for a in rescored.partner(partner_id).areas} if rescored else {}
+    after_areas = [again.get(a.area, a) for a in before.partner(partner_id).areas]
+    after = ScoreReport(before.as_of, before.rules_version, [PartnerScore(partner_id, after_areas)])
     deltas = []
-    for b, a in zip(before.partner(partner_id).areas, after.partner(partner_id).areas):
+    for b, a in zip(before.partner(partner_id).areas, after_areas):
         for mb, ma in zip(b.metrics, a.metrics):
             deltas.append(MetricDelta(b.area, mb.metric, round_half_up(mb.points), round_half_up(ma.points),
                                       mb.value, ma.value))

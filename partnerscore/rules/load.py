@@ -20,6 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from partnerscore.errors import RuleFileError
+from partnerscore.rules.names import cert_key
 from partnerscore.rules.schema import AREAS, AreaRules, AssociationRules
 
 
@@ -48,6 +49,16 @@ class RuleSet:  # cached_property needs a __dict__, which frozen dataclasses kee
         per-type thresholds, path selection): the only areas a change to such an association can move."""
         group = f'"{self.associations.type_groups[association_type]}"'
         return [name for name, area in self.areas.items() if group in area.model_dump_json()]
+
+    def areas_listing(self, certification: str) -> list[str]:
+        """The areas with a certification list naming `certification` (by name, exam code or alias):
+        the only areas a change to a person's certification can move (only skilling reads them)."""
+        key = cert_key(certification)
+
+        def listed(area: AreaRules) -> bool:
+            return any(key == cert_key(name) for certs in area.certification_lists.values() for cert in certs
+                       for name in [cert.name, cert.code, *cert.aliases] if name)
+        return [name for name, area in self.areas.items() if listed(area)]
 
     @property
     def points_scale(self) -> int:

@@ -134,8 +134,10 @@ class DataService:
         return self.cached("associations", (day, key), lambda: api.list_associations_db(self.db, day, **filters))
 
     def whatif(self, partner: str, day: date, changes: list[dict]):
+        """A what-if whose "before" is the partner's score the dashboard already has (cached)."""
+        before = self.score(day, frozenset({partner}))
         with self.lock:
-            return api.whatif_db(self.db, partner, day, changes)
+            return api.whatif_db(self.db, partner, day, changes, before=before)
 
     def import_folder(self, folder: Path, skip_bad_rows: bool):
         from partnerscore.ingest.importer import import_dataset
