@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,10 @@ import pytest
 from rules_plugin import pytest_collect_file  # noqa: F401  (pytest hook, re-exported)
 
 DATA = Path(__file__).parent / "data"
+
+# Compiled plans go to a folder of this test run (inherited by the CLI and server processes tests start),
+# not to the user's cache: every run compiles afresh, so a compile error cannot hide behind a stored plan.
+os.environ["PARTNERSCORE_PLAN_CACHE"] = tempfile.mkdtemp(prefix="partnerscore-test-plans-")
 
 
 @pytest.fixture

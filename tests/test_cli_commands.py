@@ -127,3 +127,20 @@ def test_the_operator_roll_up_sorts_every_partner_and_area_and_exports_parquet(s
     points = [float(r["points"]) for r in rows]
     assert points == sorted(points, reverse=True) and rows[0]["partner_id"] == "P1"
     assert pq.read_table(out).num_rows == 2 * (4 + 5 + 5 + 5 + 5 + 4)
+
+
+def test_whatif_prints_each_area_and_the_people_behind_the_move(small_dataset: Path, tmp_path: Path):
+    db = tmp_path / "p.duckdb"
+    assert run("import", small_dataset, "--db", db).exit_code == 0
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("".join(
+        f"- {{action: add_certification, partner_id: P1, person_id: {person}, certification: {cert},"
+        " earned_on: 2026-01-01}\n"
+        for person, cert in [("a1", "AZ-305"), ("a2", "AZ-305"), ("a3", "Azure Virtual Desktop Specialty")]))
+    result = run("whatif", "P1", scenario, "--db", db, "--as-of", "2026-10-31")
+    assert result.exit_code == 0, result.output
+    assert "the stored ledger is unchanged" in result.output
+    assert sum(area in result.output for area in AREAS) == 6
+    assert "entered person a1" in result.output
+    quiet = run("whatif", "P1", scenario, "--db", db, "--as-of", "2026-10-31", "--no-why", "-f", "json")
+    assert all(not m["entered"] for a in json.loads(quiet.stdout)["areas"] for m in a["metrics"])

@@ -316,6 +316,8 @@ def test_whatif_post_shows_the_score_change_without_writing_to_the_ledger(client
     modern_work = next(a for a in response.json()["areas"] if a["area"] == "modern_work")
     assert (modern_work["points_before"], modern_work["points_after"]) == (85.0, 100.0)
     assert (modern_work["qualified_before"], modern_work["qualified_after"]) == (False, True)
+    certified = next(m for m in modern_work["metrics"] if m["metric"] == "advanced_certifications")
+    assert [(e["entity_kind"], e["entity"]) for e in certified["entered"]] == [("person", "p-new")]
     assert demo_db.stat().st_mtime_ns == stamp
     scores = get(client, tokens, "viewer", f"/api/partners/{FABRIKAM}/areas/modern_work").json()
     assert scores["points"] == 85.0, "the stored ledger is unchanged"

@@ -155,6 +155,7 @@ def test_browser_whatif_shows_the_score_change_at_once(page, server):
     row = page.locator("#whatif-result tr[data-area=modern_work]")
     cells = row.locator("td").all_inner_texts()
     assert cells[1:5] == ["85.00", "100.00", "+15.00", "no → yes"]
+    assert "advanced_certifications +15 (entered: person new-expert)" in cells[5]
     shot(page, "4-whatif")
 
 

@@ -108,3 +108,24 @@ def test_whatif_never_writes_the_stored_ledger(small_db):
 def test_a_bad_scenario_gets_a_clear_error_naming_the_change_and_key(small_db, changes, message):
     with pytest.raises(PartnerscoreError, match=message.replace(".", r"\.").replace("(", r"\(")):
         whatif(open_duckdb(small_db), "P1", DAY, parse_scenario(changes))
+
+
+WHY = [
+    ("The three people who earn the certifications are the ones who entered the metric",
+     CASES[0][1], "infrastructure", "advanced_certifications", {"entered": {"a1", "a2", "a3"}, "left": set()}),
+    ("Ending the DPOR on T1 before the trailing twelve months shows T1's Key Vault and Storage leaving the deployments",
+     CASES[1][1], "infrastructure", "deployments", {"entered": set(), "left": {"key vault", "storage"}}),
+]
+
+
+@pytest.mark.parametrize("name, changes, area_name, metric, expected", WHY, ids=[c[0] for c in WHY])
+def test_whatif_names_the_customers_and_people_who_made_the_difference(small_db, name, changes, area_name, metric,
+                                                                        expected):
+    result = whatif(open_duckdb(small_db), "P1", DAY, parse_scenario(changes))
+    row = next(m for m in area(result, area_name)["metrics"] if m["metric"] == metric)
+    assert {change: {e["entity"] for e in row[change]} for change in expected} == expected
+
+
+def test_whatif_without_why_lists_no_entities(small_db):
+    result = whatif(open_duckdb(small_db), "P1", DAY, parse_scenario(CASES[0][1]), why=False)
+    assert all(not m["entered"] for a in result.to_json()["areas"] for m in a["metrics"])

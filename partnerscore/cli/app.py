@@ -254,13 +254,16 @@ def whatif(
     db: DbOption = None,
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.table,
+    why: Annotated[bool, typer.Option("--why/--no-why",
+                                      help="List the customers, pairs, services or people behind each move.")] = True,
+    show_all: Annotated[bool, typer.Option("--all", help="List every entity that moved.")] = False,
 ) -> None:
     """Score a partner before and after hypothetical changes; the stored ledger is never written."""
     from partnerscore.engine.whatif import load_scenario, whatif as run_whatif
 
     changes = load_scenario(scenario)
-    result = run_whatif(open_duckdb(db or default_db()), partner, parse_day(as_of), changes)
-    render.whatif(result, fmt)
+    result = run_whatif(open_duckdb(db or default_db()), partner, parse_day(as_of), changes, why=why)
+    render.whatif(result, fmt, limit=None if show_all else 5)
 
 
 @command()

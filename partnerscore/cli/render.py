@@ -149,8 +149,8 @@ def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
                 "status"])
 
 
-def whatif(result, fmt: Format) -> None:
-    """Before → after per area and metric, changed rows only in the table view."""
+def whatif(result, fmt: Format, limit: int | None = 5) -> None:
+    """Before → after per area, then each metric that moved with the entities that moved it."""
     doc = result.to_json()
     rows = [{"area": a["area"], "metric": m["metric"], "before": m["before"], "after": m["after"], "delta": m["delta"],
              "value_before": m["value_before"], "value_after": m["value_after"]}
@@ -163,12 +163,16 @@ def whatif(result, fmt: Format) -> None:
         change = area["points_after"] - area["points_before"]
         status = {(False, True): "[green]now qualifies[/green]", (True, False): "[red]stops qualifying[/red]"}.get(
             (area["qualified_before"], area["qualified_after"]), "qualified" if area["qualified_after"] else "not qualified")
+        track = (f", {area['track_before']} → {area['track_after']} path"
+                 if area["track_before"] != area["track_after"] else "")
         out.print(f"{area['area']:<24} {area['points_before']:>6.2f} → {area['points_after']:>6.2f} "
-                  f"({change:+.2f})  {status}")
-    changed = [r for r in rows if r["delta"]]
-    if changed:
-        write_rows(changed, Format.table, "metrics that changed",
-                   ["area", "metric", "before", "after", "delta", "value_before", "value_after"])
+                  f"({change:+.2f})  {status}{track}")
+    for area in doc["areas"]:
+        for m in area["metrics"]:
+            if m["delta"] or m["value_before"] != m["value_after"]:
+                out.print(f"\n{area['area']} · {m['metric']}: {m['before']:g} → {m['after']:g} ({m['delta']:+g}), "
+                          f"value {m['value_before']} → {m['value_after']}", markup=False)
+                _movers(m, limit)
 
 
 def _money(amount: float, currency: str) -> str:
@@ -278,14 +282,19 @@ def diff(result, fmt: Format, limit: int | None = 5) -> None:
             out.print(f"  {m.metric}: {m.points_from:g} → {m.points_to:g} ({m.delta:+g}), value {m.value_from} → "
                       f"{m.value_to}: {len(m.entered)} entered, {len(m.left)} left, {len(m.changed)} changed",
                       markup=False)
-            for change in ("entered", "left", "changed"):
-                rows = getattr(m, change)
-                for e in rows if limit is None else rows[:limit]:
-                    part = f" [{e['part']}]" if e["part"] else ""
-                    out.print(f"    {change:<7} {e['entity_kind']} {e['entity']}{part} {e['contribution']:+g}: "
-                              f"{e['status']}", markup=False)
-                if limit is not None and len(rows) > limit:
-                    out.print(f"    … {len(rows) - limit} more {change} (--all shows every one)")
+            _movers({change: getattr(m, change) for change in ("entered", "left", "changed")}, limit)
+
+
+def _movers(moved: dict[str, list[dict]], limit: int | None) -> None:
+    """The entities that entered, left or changed a metric, `limit` of each (None: all)."""
+    for change in ("entered", "left", "changed"):
+        rows = moved.get(change) or []
+        for e in rows if limit is None else rows[:limit]:
+            part = f" [{e['part']}]" if e["part"] else ""
+            out.print(f"    {change:<7} {e['entity_kind']} {e['entity']}{part} {e['contribution']:+g}: "
+                      f"{e['status']}", markup=False)
+        if limit is not None and len(rows) > limit:
+            out.print(f"    … {len(rows) - limit} more {change} (--all shows every one)")
 
 
 def forecast(result, fmt: Format) -> None:

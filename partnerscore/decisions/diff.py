@@ -2,8 +2,7 @@
 
 For every area whose score moved: the points per metric on both days, and the entities behind the
 move — customers, tenant × workload pairs, Azure services, people — that entered or left the metric or
-whose contribution changed, from the engine's per-entity facts (`engine/facts.py`, the ones `explain`
-shows) on both days. When a different rule version is in force on the two days, the rule changes of
+whose contribution changed, from the engine's per-entity facts on both days (`engine/movers.py`). When a different rule version is in force on the two days, the rule changes of
 each area are listed too: a move can come from the rules rather than from the ledger.
 """
 
@@ -13,12 +12,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 
 import pyarrow.compute as pc
-from ibis import _
 
 from partnerscore.engine.connect import TABLE_NAMES, Tables, register_arrow
-from partnerscore.engine.facts import FACTS
-from partnerscore.engine.report import AreaScore, round_half_up
-from partnerscore.engine.scoring import score, scoring_context
+from partnerscore.engine.movers import metric_facts, moves
+from partnerscore.engine.report import round_half_up
+from partnerscore.engine.scoring import score
 from partnerscore.errors import PartnerscoreError
 from partnerscore.rules.load import rules_at
 from partnerscore.rules.schema import AreaRules
@@ -91,38 +89,6 @@ def _as_recorded(tables: Tables, recorded_on: date | None) -> Tables:
     return Tables(tables.backend, *(associations if n == "associations" else getattr(tables, n) for n in TABLE_NAMES))
 
 
-def _facts(tables: Tables, partner: str, day: date, wanted: dict[str, AreaScore]) -> dict[tuple[str, str], list[dict]]:
-    """Per-entity facts of the counting path of each wanted area on `day` (one scoring context)."""
-    rules = rules_at(day)
-    out = {}
-    with scoring_context(tables, day, rules) as ctx:
-        for area, area_score in wanted.items():
-            actx = ctx.for_area(area)
-            path = area_score.track or next(iter(actx.area.paths))
-            for m in area_score.metrics:
-                rule = actx.area.paths[path][m.metric]
-                facts = FACTS[rule.formula](actx, rule).filter(_.partner_id == partner).drop("partner_id")
-                out[(area, m.metric)] = facts.to_pyarrow().to_pylist()
-    return out
-
-
-def _moves(before: list[dict], after: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
-    """Entities counted only after (entered), only before (left), and in both with another contribution."""
-    def counted(rows):
-        return {(r["entity_kind"], r["entity"], r["part"]): r for r in rows if r["contribution"]}
-    b, a = counted(before), counted(after)
-
-    def row(r, contribution):
-        return {"entity_kind": r["entity_kind"], "entity": r["entity"], "part": r["part"],
-                "contribution": contribution, "status": r["status"]}
-    entered = [row(a[k], a[k]["contribution"]) for k in sorted(a.keys() - b.keys(), key=str)]
-    left = [{**row(b[k], -b[k]["contribution"]), "status": "was: " + b[k]["status"]}
-            for k in sorted(b.keys() - a.keys(), key=str)]
-    changed = [row(a[k], a[k]["contribution"] - b[k]["contribution"]) for k in sorted(a.keys() & b.keys(), key=str)
-               if a[k]["contribution"] != b[k]["contribution"]]
-    return entered, left, sorted(changed, key=lambda r: -abs(r["contribution"]))
-
-
 def rule_changes(old: AreaRules, new: AreaRules) -> list[str]:
     """What differs between two versions of an area's rules, one sentence each."""
     if old.effective_from == new.effective_from:
@@ -164,13 +130,13 @@ def diff(tables: Tables, partner: str, from_day: date, to_day: date, *, recorded
     moved = {a.area: (a, b) for a, b in zip(old.areas, new.areas) if (areas is None or a.area in areas)
              and (a.to_json() != b.to_json()
                   or rules_from.areas[a.area].effective_from != rules_to.areas[a.area].effective_from)}
-    facts_from = _facts(seen, partner, from_day, {k: v[0] for k, v in moved.items()}) if moved else {}
-    facts_to = _facts(seen, partner, to_day, {k: v[1] for k, v in moved.items()}) if moved else {}
+    facts_from = metric_facts(seen, partner, from_day, {k: v[0] for k, v in moved.items()}) if moved else {}
+    facts_to = metric_facts(seen, partner, to_day, {k: v[1] for k, v in moved.items()}) if moved else {}
     changes = []
     for area, (a, b) in moved.items():
         metrics = []
         for ma, mb in zip(a.metrics, b.metrics):
-            entered, left, changed = _moves(facts_from.get((area, ma.metric), []), facts_to.get((area, mb.metric), []))
+            entered, left, changed = moves(facts_from.get((area, ma.metric), []), facts_to.get((area, mb.metric), []))
             metrics.append(MetricChange(ma.metric, round_half_up(ma.points), round_half_up(mb.points), ma.value, mb.value,
                                         entered, left, changed))
         changes.append(AreaChange(area, a.track, b.track, round_half_up(a.points), round_half_up(b.points), a.qualified,

@@ -5,20 +5,33 @@ depends only on the rules, the day scored, the partner filter and the backend, n
 (tables are referenced by name). A run records each statement it executes; a later run with the same
 key replays them with fresh temporary-table names. The expressions stay the single definition of
 every rule: a plan is only their compiled form.
+
+Plans are kept in memory and on disk (`PlanStore`), so each new process — every CLI command — replays
+what an earlier one compiled instead of compiling again, as Python keeps its bytecode in __pycache__.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import os
+import tempfile
 import threading
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
+import ibis
 import pyarrow as pa
 
 from partnerscore.engine.connect import drop_materialized, materialize_sql, query_arrow
 
 MAX_PLANS = 32
+MAX_STORED = 512
+PLAN_CACHE_ENV = "PARTNERSCORE_PLAN_CACHE"
 
 
 def new_run_id() -> str:
@@ -51,11 +64,79 @@ class Plan:
         return result.cast(self.schema) if self.schema is not None else result
 
 
-class PlanCache:
-    """Recently used plans by key (least recently used dropped first); safe to share between threads."""
+@cache
+def _code_digest() -> str:
+    """A digest of what compiled SQL depends on besides a plan's key: this package's Python source
+    and the Ibis version (the rules are in the key, as their fingerprint)."""
+    digest = hashlib.sha256(ibis.__version__.encode())
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
-    def __init__(self, size: int = MAX_PLANS) -> None:
+
+class PlanStore:
+    """Plans as JSON files in a folder, named by a digest of their key and of `_code_digest`.
+
+    The folder is `$PARTNERSCORE_PLAN_CACHE`, else `$XDG_CACHE_HOME/partnerscore/plans` (by default
+    `~/.cache/partnerscore/plans`); `PARTNERSCORE_PLAN_CACHE=off` keeps plans in memory only. A file
+    that cannot be read is a miss, files are written whole (rename), and only the MAX_STORED most
+    recently written are kept.
+    """
+
+    @staticmethod
+    def folder() -> Path | None:
+        configured = os.environ.get(PLAN_CACHE_ENV)
+        if configured == "off":
+            return None
+        if configured:
+            return Path(configured)
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "partnerscore" / "plans"
+
+    def _path(self, key) -> Path | None:
+        folder = self.folder()
+        if folder is None:
+            return None
+        return folder / f"{hashlib.sha256((repr(key) + _code_digest()).encode()).hexdigest()[:32]}.json"
+
+    def get(self, key) -> Plan | None:
+        path = self._path(key)
+        try:
+            doc = json.loads(path.read_text()) if path else None
+            if doc is None or doc["key"] != repr(key):
+                return None
+            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(doc["schema"]))) if doc["schema"] else None
+            return Plan(doc["run_id"], [tuple(t) for t in doc["temporaries"]], doc["final_sql"], schema)
+        except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+            return None
+
+    def put(self, key, plan: Plan) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        schema = base64.b64encode(plan.schema.serialize().to_pybytes()).decode() if plan.schema else None
+        doc = {"key": repr(key), "run_id": plan.run_id, "temporaries": plan.temporaries,
+               "final_sql": plan.final_sql, "schema": schema}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as out:
+                json.dump(doc, out)
+            os.replace(out.name, path)
+            stored = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in stored[MAX_STORED:]:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a cache that cannot be written only costs the next process a compile
+
+
+class PlanCache:
+    """Recently used plans by key (least recently used dropped first), backed by a `PlanStore`;
+    safe to share between threads."""
+
+    def __init__(self, size: int = MAX_PLANS, store: PlanStore | None = None) -> None:
         self.size = size
+        self.store = store
         self._plans: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
@@ -64,9 +145,18 @@ class PlanCache:
             plan = self._plans.get(key)
             if plan is not None:
                 self._plans.move_to_end(key)
-            return plan
+                return plan
+        plan = self.store.get(key) if self.store else None
+        if plan is not None:
+            self._remember(key, plan)
+        return plan
 
     def put(self, key, plan: Plan) -> None:
+        self._remember(key, plan)
+        if self.store:
+            self.store.put(key, plan)
+
+    def _remember(self, key, plan: Plan) -> None:
         with self._lock:
             self._plans[key] = plan
             self._plans.move_to_end(key)
@@ -74,4 +164,4 @@ class PlanCache:
                 self._plans.popitem(last=False)
 
 
-PLANS = PlanCache()
+PLANS = PlanCache(store=PlanStore())

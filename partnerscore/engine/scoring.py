@@ -132,9 +132,10 @@ def score_expression(ctx: Context) -> ibis.Table:
 
 def _plan_key(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None, partners: list[str] | None,
               areas: list[str] | None):
-    sources = tuple(getattr(tables, name).get_name() for name in TABLE_NAMES)
-    return (tables.backend.name, sources, rules.fingerprint, day, recorded_on, tuple(partners or ()),
-            tuple(areas or ()))
+    """What a plan's SQL depends on: backend, table names and types, rules, day, partners, areas."""
+    sources = tuple((getattr(tables, name).get_name(), repr(getattr(tables, name).schema())) for name in TABLE_NAMES)
+    return (tables.backend.name, tables.backend.version, sources, rules.fingerprint, day, recorded_on,
+            tuple(partners or ()), tuple(areas or ()))
 
 
 def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_on: date | None = None,

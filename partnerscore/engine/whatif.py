@@ -9,7 +9,7 @@ scores those tables exactly as it scores the stored ones. The stored ledger is n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Annotated, Literal, Union
 
@@ -18,7 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from partnerscore.engine.connect import TABLE_NAMES, Tables, register_arrow
-from partnerscore.engine.report import PartnerScore, ScoreReport, round_half_up
+from partnerscore.engine.movers import metric_facts, moves
+from partnerscore.engine.report import AreaScore, PartnerScore, ScoreReport, round_half_up
 from partnerscore.engine.scoring import score
 from partnerscore.errors import PartnerscoreError
 from partnerscore.ingest.tables import MICROS_PER_DOLLAR
@@ -225,6 +226,9 @@ class MetricDelta:
     after: float
     value_before: float | int | None
     value_after: float | int | None
+    entered: list[dict] = field(default_factory=list)  # customers, pairs, services, people (engine/movers.py)
+    left: list[dict] = field(default_factory=list)
+    changed: list[dict] = field(default_factory=list)
 
     @property
     def delta(self) -> float:
@@ -248,7 +252,8 @@ class WhatIf:
                           "points_before": round_half_up(b.points), "points_after": round_half_up(a.points),
                           "qualified_before": b.qualified, "qualified_after": a.qualified,
                           "metrics": [{"metric": d.metric, "before": d.before, "after": d.after, "delta": d.delta,
-                                       "value_before": d.value_before, "value_after": d.value_after}
+                                       "value_before": d.value_before, "value_after": d.value_after,
+                                       "entered": d.entered, "left": d.left, "changed": d.changed}
                                       for d in self.deltas if d.area == b.area]})
         return {"partner_id": self.partner_id, "as_of": self.as_of.isoformat(), "areas": areas}
 
@@ -276,11 +281,13 @@ def areas_moved(tables: Tables, rules: RuleSet, changes: list[Change]) -> list[s
 
 
 def whatif(tables: Tables, partner_id: str, day: date, changes: list[Change], *,
-           before: ScoreReport | None = None) -> WhatIf:
+           before: ScoreReport | None = None, why: bool = True) -> WhatIf:
     """Score `partner_id` as of `day` before and after the scenario's changes.
 
     Only the areas the scenario can move are scored again (`areas_moved`); the others are the same
     before and after. `before` is the partner's score on the stored ledger when the caller has it.
+    With `why`, each metric that moved lists the customers, pairs, services or people that entered,
+    left or changed their share (the engine's per-entity facts on both copies of the ledger).
     """
     rules = rules_at(day)
     before = before or score(tables, day, rules=rules, partners=[partner_id])
@@ -297,4 +304,24 @@ def whatif(tables: Tables, partner_id: str, day: date, changes: list[Change], *,
         for mb, ma in zip(b.metrics, a.metrics):
             deltas.append(MetricDelta(b.area, mb.metric, round_half_up(mb.points), round_half_up(ma.points),
                                       mb.value, ma.value))
+    if why:
+        _explain_moves(tables, changed, partner_id, day, before.partner(partner_id).areas, after_areas, deltas)
     return WhatIf(partner_id, day, before, after, deltas)
+
+
+def _explain_moves(tables: Tables, changed: Tables, partner_id: str, day: date, before: list[AreaScore],
+                   after: list[AreaScore], deltas: list[MetricDelta]) -> None:
+    """Fill each moved metric's entered, left and changed entities (only areas with a moved metric)."""
+    moved = {(d.area, d.metric) for d in deltas if (d.before, d.value_before) != (d.after, d.value_after)}
+    if not moved:
+        return
+
+    def wanted(areas: list[AreaScore]) -> dict[str, AreaScore]:
+        return {a.area: replace(a, metrics=[m for m in a.metrics if (a.area, m.metric) in moved])
+                for a in areas if any(area == a.area for area, _ in moved)}
+    facts_before = metric_facts(tables, partner_id, day, wanted(before))
+    facts_after = metric_facts(changed, partner_id, day, wanted(after))
+    for d in deltas:
+        if (d.area, d.metric) in moved:
+            d.entered, d.left, d.changed = moves(facts_before.get((d.area, d.metric), []),
+                                                 facts_after.get((d.area, d.metric), []))

@@ -192,6 +192,14 @@ class WhatIfRequest(BaseModel):
     changes: list[dict[str, Any]] = Field(min_length=1, max_length=100)
 
 
+class EntityMovePublic(BaseModel):
+    entity_kind: str
+    entity: str
+    part: str | None
+    contribution: float | int | None
+    status: str | None
+
+
 class WhatIfMetricPublic(BaseModel):
     metric: str
     before: float
@@ -199,6 +207,9 @@ class WhatIfMetricPublic(BaseModel):
     delta: float
     value_before: float | int | None
     value_after: float | int | None
+    entered: list[EntityMovePublic] = Field(description="Customers, pairs, services or people now counted.")
+    left: list[EntityMovePublic] = Field(description="Those counted before and not after.")
+    changed: list[EntityMovePublic] = Field(description="Those counted both times with another contribution.")
 
 
 class WhatIfAreaPublic(BaseModel):
@@ -353,14 +364,6 @@ class ForecastPublic(BaseModel):
     last_reported: date | None
     areas: list[AreaForecastPublic]
     backtest: dict[str, float] | None = Field(description="Mean absolute error per area, in points, if asked for.")
-
-
-class EntityMovePublic(BaseModel):
-    entity_kind: str
-    entity: str
-    part: str | None
-    contribution: float | int | None
-    status: str | None
 
 
 class MetricChangePublic(BaseModel):

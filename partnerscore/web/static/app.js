@@ -112,6 +112,18 @@
     row.appendChild(td);
   }
 
+  // Who made the difference: the first entities that entered or left the metric.
+  function movers(m) {
+    var parts = [];
+    ["entered", "left"].forEach(function (change) {
+      var list = m[change] || [];
+      if (!list.length) { return; }
+      var names = list.slice(0, 3).map(function (e) { return e.entity_kind + " " + e.entity; });
+      parts.push(change + ": " + names.join(", ") + (list.length > 3 ? " and " + (list.length - 3) + " more" : ""));
+    });
+    return parts.length ? " (" + parts.join("; ") + ")" : "";
+  }
+
   function showResult(doc) {
     var table = document.getElementById("whatif-result");
     var body = table.querySelector("tbody");
@@ -127,7 +139,7 @@
       cell(tr, (delta > 0 ? "+" : "") + delta.toFixed(2), "num delta " + (delta > 0 ? "up" : delta < 0 ? "down" : ""));
       cell(tr, (a.qualified_before ? "yes" : "no") + " → " + (a.qualified_after ? "yes" : "no"));
       cell(tr, a.metrics.filter(function (m) { return m.delta !== 0; })
-        .map(function (m) { return m.metric + " " + (m.delta > 0 ? "+" : "") + m.delta; }).join(", "));
+        .map(function (m) { return m.metric + " " + (m.delta > 0 ? "+" : "") + m.delta + movers(m); }).join("; "));
       if (delta !== 0) { changed += 1; }
       body.appendChild(tr);
     });

@@ -1,0 +1,51 @@
+"""Which entities moved a metric: per-entity facts of two scores, compared.
+
+`diff` compares a partner's facts on two days; `whatif` compares them before and after a scenario.
+Both ask the engine's own per-entity facts (`engine/facts.py`, the ones `explain` shows) and report
+the customers, pairs, services and people that entered a metric, left it, or changed their share.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ibis import _
+
+from partnerscore.engine.connect import Tables
+from partnerscore.engine.facts import FACTS
+from partnerscore.engine.report import AreaScore
+from partnerscore.engine.scoring import scoring_context
+from partnerscore.rules.load import rules_at
+
+
+def metric_facts(tables: Tables, partner: str, day: date,
+                 wanted: dict[str, AreaScore]) -> dict[tuple[str, str], list[dict]]:
+    """Per-entity facts of each wanted area's counting path and metrics on `day`, for one partner
+    (one scoring context, narrowed to the partner and the wanted areas)."""
+    out = {}
+    with scoring_context(tables, day, rules_at(day), partners=[partner], areas=list(wanted)) as ctx:
+        for area, area_score in wanted.items():
+            actx = ctx.for_area(area)
+            path = area_score.track or next(iter(actx.area.paths))
+            for m in area_score.metrics:
+                rule = actx.area.paths[path][m.metric]
+                facts = FACTS[rule.formula](actx, rule).filter(_.partner_id == partner).drop("partner_id")
+                out[(area, m.metric)] = facts.to_pyarrow().to_pylist()
+    return out
+
+
+def moves(before: list[dict], after: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """Entities counted only after (entered), only before (left), and in both with another contribution."""
+    def counted(rows):
+        return {(r["entity_kind"], r["entity"], r["part"]): r for r in rows if r["contribution"]}
+    b, a = counted(before), counted(after)
+
+    def row(r, contribution):
+        return {"entity_kind": r["entity_kind"], "entity": r["entity"], "part": r["part"],
+                "contribution": contribution, "status": r["status"]}
+    entered = [row(a[k], a[k]["contribution"]) for k in sorted(a.keys() - b.keys(), key=str)]
+    left = [{**row(b[k], -b[k]["contribution"]), "status": "was: " + b[k]["status"]}
+            for k in sorted(b.keys() - a.keys(), key=str)]
+    changed = [row(a[k], a[k]["contribution"] - b[k]["contribution"]) for k in sorted(a.keys() & b.keys(), key=str)
+               if a[k]["contribution"] != b[k]["contribution"]]
+    return entered, left, sorted(changed, key=lambda r: -abs(r["contribution"]))

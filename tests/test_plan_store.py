@@ -1,0 +1,86 @@
+"""Compiled scoring plans are stored on disk, so a new process replays instead of compiling again."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from partnerscore.engine import plan as plan_module
+from partnerscore.engine import scoring
+from partnerscore.engine.connect import open_duckdb
+from partnerscore.engine.plan import Plan, PlanCache, PlanStore
+from partnerscore.ingest.importer import import_dataset
+
+DAY = date(2026, 10, 31)
+
+
+@pytest.fixture
+def small_db(small_dataset: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "p.duckdb"
+    import_dataset(small_dataset, db)
+    return db
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch) -> Path:
+    folder = tmp_path / "plans"
+    monkeypatch.setenv("PARTNERSCORE_PLAN_CACHE", str(folder))
+    return folder
+
+
+def new_process(monkeypatch) -> None:
+    """What a new process starts with: no plan in memory, the same plan folder."""
+    monkeypatch.setattr(scoring, "PLANS", PlanCache(store=PlanStore()))
+
+
+def no_compiling(*args, **kwargs):
+    raise AssertionError("the plan was compiled again")
+
+
+def test_a_new_process_replays_the_stored_plan_and_gets_the_same_score(small_db, store, monkeypatch):
+    new_process(monkeypatch)
+    first = scoring.score(open_duckdb(small_db), DAY).to_json()
+    assert len(list(store.glob("*.json"))) == 1
+    new_process(monkeypatch)
+    monkeypatch.setattr(scoring, "scoring_context", no_compiling)
+    assert scoring.score(open_duckdb(small_db), DAY).to_json() == first
+
+
+def test_a_plan_stored_by_other_code_is_not_replayed(small_db, store, monkeypatch):
+    new_process(monkeypatch)
+    scoring.score(open_duckdb(small_db), DAY)
+    new_process(monkeypatch)
+    monkeypatch.setattr(plan_module, "_code_digest", lambda: "another version of partnerscore")
+    monkeypatch.setattr(scoring, "scoring_context", no_compiling)
+    with pytest.raises(AssertionError, match="compiled again"):
+        scoring.score(open_duckdb(small_db), DAY)
+
+
+def test_an_unreadable_plan_file_is_compiled_again_and_rewritten(small_db, store, monkeypatch):
+    new_process(monkeypatch)
+    first = scoring.score(open_duckdb(small_db), DAY).to_json()
+    (stored,) = store.glob("*.json")
+    stored.write_text("{ not json")
+    new_process(monkeypatch)
+    assert scoring.score(open_duckdb(small_db), DAY).to_json() == first
+    assert stored.read_text().startswith("{\"key\"")
+
+
+def test_plan_cache_off_stores_nothing(small_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("PARTNERSCORE_PLAN_CACHE", "off")
+    new_process(monkeypatch)
+    scoring.score(open_duckdb(small_db), DAY)
+    assert PlanStore.folder() is None
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_only_the_most_recently_stored_plans_are_kept(store, monkeypatch):
+    monkeypatch.setattr(plan_module, "MAX_STORED", 2)
+    for key in ("a", "b", "c"):
+        PlanStore().put(key, Plan("run", [("t", "SELECT 1")], "SELECT 1"))
+        time.sleep(0.05)  # distinct modification times, whatever the file system's clock granularity
+    assert len(list(store.glob("*.json"))) == 2
+    assert PlanStore().get("c") is not None
