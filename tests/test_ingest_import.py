@@ -22,6 +22,7 @@ from partnerscore.ingest import write
 from partnerscore.ingest.importer import import_dataset
 from partnerscore.ingest.quarantine import list_imports, list_quarantine
 from partnerscore.ingest.store import open_store
+from partnerscore.ingest.tables import STORED
 
 BASE = Path(__file__).parent / "data" / "ingest" / "base"
 NOW = dt.datetime(2026, 1, 15, 9, 30)
@@ -127,6 +128,17 @@ def test_reimport_with_changed_usage_replaces_the_row_and_counts_it(tmp_path: Pa
     import_dataset(build(tmp_path), db, now=NOW)
     report = import_dataset(build(tmp_path, "changed", usage__1__acr_usd="1300"), db, now=NOW)
     assert report.rows_added == dict.fromkeys(CANONICAL, 0) | {"usage": 1}
+    assert one(db, "SELECT count(*), max(acr_micros) FROM usage WHERE workload = 'Virtual Machines'") == [
+        (2, 1_300_000_000)]
+
+
+def test_a_store_whose_usage_has_the_old_primary_key_still_replaces_changed_rows(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    with duckdb.connect(str(db)) as con:  # the usage table as stores made before 2026-11-25 have it
+        con.execute(f"CREATE TABLE usage ({STORED['usage']}, PRIMARY KEY (month, subscription_id, workload_key))")
+    import_dataset(build(tmp_path), db, now=NOW)
+    report = import_dataset(build(tmp_path, "changed", usage__1__acr_usd="1300"), db, now=NOW)
+    assert report.rows_added["usage"] == 1
     assert one(db, "SELECT count(*), max(acr_micros) FROM usage WHERE workload = 'Virtual Machines'") == [
         (2, 1_300_000_000)]
 

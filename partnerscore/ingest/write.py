@@ -97,7 +97,11 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str) -> int:
         SELECT n.* FROM ({canonical_select(table)}) n LEFT JOIN {table} s ON {on}
         WHERE s.{key[0]} IS NULL OR {differs}""")
     names = ", ".join(columns)
-    con.execute(f"INSERT OR REPLACE INTO {table} ({names}) SELECT {names} FROM ps_changed")
+    # Delete and insert rather than INSERT OR REPLACE: that needs a primary-key index, and DuckDB keeps
+    # such an index in memory whole (usage has none, see tables.STORED).
+    matched = " AND ".join(f"{table}.{k} = ps_changed.{k}" for k in key)
+    con.execute(f"DELETE FROM {table} USING ps_changed WHERE {matched}")
+    con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM ps_changed")
     changed = con.execute("SELECT count(*) FROM ps_changed").fetchall()[0][0]
     con.execute("DROP TABLE ps_changed")
     return changed
