@@ -351,7 +351,7 @@ def child_floor(args) -> dict:
 def child_duckdb(args) -> dict:
     from partnerscore.engine.connect import open_duckdb
     from partnerscore.engine.plan import PLANS
-    from partnerscore.engine.scoring import _plan_key, score
+    from partnerscore.engine.scoring import plan_key, score
     from partnerscore.rules.load import rules_at
 
     rss = PeakRSS()
@@ -398,7 +398,7 @@ def child_duckdb(args) -> dict:
     result["cold_seconds"] = result["cold"]["seconds"]
 
     if args.profile_top > 0:
-        plan = PLANS.get(_plan_key(tables, day, rules_at(day), None, None, None))
+        plan = PLANS.get(plan_key(tables, day, rules_at(day), None, None, None))
         with tempfile.TemporaryDirectory(prefix="psbench-profile-") as tmp:
             rss.start_phase()
             result["profile"] = profile_plan(tables, plan, args.profile_top, Path(tmp))

@@ -6,6 +6,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from partnerscore.engine import plan as plan_module
@@ -80,7 +81,22 @@ def test_plan_cache_off_stores_nothing(small_db, tmp_path, monkeypatch):
 def test_only_the_most_recently_stored_plans_are_kept(store, monkeypatch):
     monkeypatch.setattr(plan_module, "MAX_STORED", 2)
     for key in ("a", "b", "c"):
-        PlanStore().put(key, Plan("run", [("t", "SELECT 1")], "SELECT 1"))
+        PlanStore().put(key, Plan("run", [("t", "SELECT 1")], [("SELECT 1", pa.schema([("x", pa.int32())]))]))
         time.sleep(0.05)  # distinct modification times, whatever the file system's clock granularity
     assert len(list(store.glob("*.json"))) == 2
     assert PlanStore().get("c") is not None
+
+
+def test_an_explanation_is_replayed_from_its_stored_plan_with_the_same_facts(small_db, store, monkeypatch):
+    from partnerscore.engine import explain as explain_module
+
+    new_process(monkeypatch)
+    monkeypatch.setattr(explain_module, "PLANS", scoring.PLANS)
+    first = explain_module.explain(open_duckdb(small_db), "P1", "infrastructure", DAY).to_json()
+    new_process(monkeypatch)
+    monkeypatch.setattr(explain_module, "PLANS", scoring.PLANS)
+    monkeypatch.setattr(scoring, "scoring_context", no_compiling)
+    monkeypatch.setattr(explain_module, "scoring_context", no_compiling)
+    again = explain_module.explain(open_duckdb(small_db), "P1", "infrastructure", DAY).to_json()
+    assert again == first
+    assert any(m["facts"] for m in first["metrics"]) and first["associations"]

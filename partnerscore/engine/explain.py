@@ -18,11 +18,13 @@ from ibis import _
 from partnerscore.engine.connect import Tables
 from partnerscore.engine.facts import FACTS
 from partnerscore.engine.metrics.base import Context
+from partnerscore.engine.months import add_months, scoring_month
+from partnerscore.engine.plan import PLANS
 from partnerscore.engine.report import round_half_up
-from partnerscore.engine.scoring import score, scoring_context
+from partnerscore.engine.scoring import plan_key, score, scoring_context
 from partnerscore.errors import PartnerscoreError
 from partnerscore.ledger.associations import ledger_as_of
-from partnerscore.rules.load import rules_at
+from partnerscore.rules.load import RuleSet, rules_at
 from partnerscore.rules.schema import AREAS, AreaRules, MetricRule
 
 UNITS = {"net_customer_adds": "net customers", "intermediate_certifications": "certified people",
@@ -98,14 +100,21 @@ def _counted_types(area: AreaRules, path: str) -> dict[str, list[str]]:
     return found
 
 
-def _association_status(ctx: Context, tables: Tables, partner_id: str, area: AreaRules, path: str) -> list[dict]:
-    ledger = ledger_as_of(tables, ctx.rules, ctx.day)
-    groups = ctx.rules.associations.type_groups
-    holding = ledger.holding.filter((_.partner_id == partner_id) | (_.indirect_provider_id == partner_id))
-    rows = holding.select("association_id", "partner_id", "type", "tenant_id", "subscription_id", "workload",
-                          "start_date", "effective_end", "ineligible").order_by("association_id").to_pyarrow().to_pylist()
+def _association_rows(ctx: Context, partner_id: str) -> ibis.Table:
+    """The partner's associations in force on the day scored (its own, and those naming it as indirect
+    provider), with the ledger's reason when one is ineligible."""
+    holding = ledger_as_of(ctx.tables, ctx.rules, ctx.day, partners=[partner_id]).holding
+    holding = holding.filter((_.partner_id == partner_id) | (_.indirect_provider_id == partner_id))
+    return holding.select("association_id", "partner_id", "type", "tenant_id", "subscription_id", "workload",
+                          "start_date", "effective_end", "ineligible").order_by("association_id")
+
+
+def _association_status(rules: RuleSet, day: date, rows: list[dict], partner_id: str, area: AreaRules,
+                        path: str) -> list[dict]:
+    """Each association with its status for this area: the metrics it counts toward, or why not."""
+    groups = rules.associations.type_groups
     counted = _counted_types(area, path)
-    window_start = ctx.m(-23)
+    window_start = add_months(scoring_month(day), -23)
     out = []
     for row in rows:
         group = groups[row["type"]]
@@ -115,7 +124,7 @@ def _association_status(ctx: Context, tables: Tables, partner_id: str, area: Are
             status = f"does not count here: {area.area} ({path}) counts {', '.join(sorted(counted))}"
         elif row["effective_end"] is not None and row["effective_end"] < window_start:
             status = f"does not count: ended {row['effective_end']}, before the months scored (from {window_start})"
-        elif row["start_date"] > ctx.day:
+        elif row["start_date"] > day:
             status = f"does not count yet: starts {row['start_date']}"
         else:
             via = " as CSP Tier 1 (indirect provider)" if row["partner_id"] != partner_id else ""
@@ -125,38 +134,51 @@ def _association_status(ctx: Context, tables: Tables, partner_id: str, area: Are
 
 
 def explain(tables: Tables, partner_id: str, area: str, day: date, metric: str | None = None) -> Explanation:
-    """Explain `partner_id`'s score in `area` as of `day` (optionally one metric only)."""
+    """Explain `partner_id`'s score in `area` as of `day` (optionally one metric only).
+
+    The queries behind an explanation are recorded like a score's (`engine/plan.py`): a later
+    explanation of the same partner, area, path and day replays them instead of compiling again.
+    """
     if area not in AREAS:
         raise PartnerscoreError(f"unknown area {area!r}; choose one of {', '.join(AREAS)}")
     rules = rules_at(day)
-    report = score(tables, day, rules=rules, partners=[partner_id])
+    report = score(tables, day, rules=rules, partners=[partner_id], areas=[area])
     if not report.partners:
         raise PartnerscoreError(f"unknown partner {partner_id!r}; `partnerscore score` lists the partners")
     area_score = report.partner(partner_id).area(area)
     area_rules = rules.areas[area]
     path = area_score.track or next(iter(area_rules.paths))
-    with scoring_context(tables, day, rules, partners=[partner_id]) as ctx:
-        ctx = ctx.for_area(area)
-        metrics = _metric_explanations(ctx, partner_id, area_score, path, metric)
-        associations = _association_status(ctx, tables, partner_id, area_rules, path)
-    if metric and not metrics:
+    shown = [m for m in area_score.metrics if not metric or m.metric == metric]
+    if metric and not shown:
         raise PartnerscoreError(f"{area} has no metric {metric!r}; it has {', '.join(x.metric for x in area_score.metrics)}")
+    key = ("explain", plan_key(tables, day, rules, None, [partner_id], [area]), path, tuple(m.metric for m in shown))
+    plan = PLANS.get(key)
+    if plan is None:
+        with scoring_context(tables, day, rules, partners=[partner_id], areas=[area]) as ctx:
+            ctx = ctx.for_area(area)
+            results = [ctx.query(_facts(ctx, partner_id, path, m.metric)) for m in shown]
+            results.append(ctx.query(_association_rows(ctx, partner_id)))
+        PLANS.put(key, ctx.plan)
+    else:
+        results = plan.replay(tables.backend)
+    metrics = [_metric_explanation(area_rules.paths[path][m.metric], m, rows.to_pylist())
+               for m, rows in zip(shown, results)]
+    associations = _association_status(rules, day, results[-1].to_pylist(), partner_id, area_rules, path)
     return Explanation(partner_id, area, day, rules.version, area_score.track, round_half_up(area_score.points),
                        area_score.qualified, _verdict(area_score, area_rules), metrics, associations)
 
 
-def _metric_explanations(ctx: Context, partner_id: str, area_score, path: str, metric: str | None) -> list:
-    metrics = []
-    for m in area_score.metrics:
-        if metric and m.metric != metric:
-            continue
-        rule = ctx.area.paths[path][m.metric]
-        facts = FACTS[rule.formula](ctx, rule).filter(_.partner_id == partner_id).drop("partner_id")
-        rows = facts.order_by(ibis.desc(_.contribution.abs()), "entity").to_pyarrow().to_pylist()
-        points = round_half_up(m.points)
-        metrics.append(MetricExplanation(m.metric, m.value, points, m.max_points, _rule_text(rule),
-                                         _to_gain(m.metric, rule, points), rows))
-    return metrics
+def _facts(ctx: Context, partner_id: str, path: str, metric: str) -> ibis.Table:
+    """The entities behind one metric, largest contribution first."""
+    rule = ctx.area.paths[path][metric]
+    facts = FACTS[rule.formula](ctx, rule).filter(_.partner_id == partner_id).drop("partner_id")
+    return facts.order_by(ibis.desc(_.contribution.abs()), "entity")
+
+
+def _metric_explanation(rule: MetricRule, m, rows: list[dict]) -> MetricExplanation:
+    points = round_half_up(m.points)
+    return MetricExplanation(m.metric, m.value, points, m.max_points, _rule_text(rule),
+                             _to_gain(m.metric, rule, points), rows)
 
 
 def _verdict(area_score, area_rules: AreaRules) -> str:

@@ -13,25 +13,34 @@ from ibis import _
 
 from partnerscore.engine.connect import Tables
 from partnerscore.engine.facts import FACTS
+from partnerscore.engine.plan import PLANS
 from partnerscore.engine.report import AreaScore
-from partnerscore.engine.scoring import scoring_context
+from partnerscore.engine.scoring import plan_key, scoring_context
 from partnerscore.rules.load import rules_at
 
 
 def metric_facts(tables: Tables, partner: str, day: date,
                  wanted: dict[str, AreaScore]) -> dict[tuple[str, str], list[dict]]:
     """Per-entity facts of each wanted area's counting path and metrics on `day`, for one partner
-    (one scoring context, narrowed to the partner and the wanted areas)."""
-    out = {}
-    with scoring_context(tables, day, rules_at(day), partners=[partner], areas=list(wanted)) as ctx:
-        for area, area_score in wanted.items():
-            actx = ctx.for_area(area)
-            path = area_score.track or next(iter(actx.area.paths))
-            for m in area_score.metrics:
-                rule = actx.area.paths[path][m.metric]
-                facts = FACTS[rule.formula](actx, rule).filter(_.partner_id == partner).drop("partner_id")
-                out[(area, m.metric)] = facts.to_pyarrow().to_pylist()
-    return out
+    (one scoring context, narrowed to the partner and the wanted areas; recorded and replayed like a
+    score's, `engine/plan.py`)."""
+    rules = rules_at(day)
+    asked = [(area, area_score.track or next(iter(rules.areas[area].paths)), m.metric)
+             for area, area_score in wanted.items() for m in area_score.metrics]
+    key = ("facts", plan_key(tables, day, rules, None, [partner], list(wanted)), tuple(asked))
+    plan = PLANS.get(key)
+    if plan is None:
+        with scoring_context(tables, day, rules, partners=[partner], areas=list(wanted)) as ctx:
+            results = []
+            for area, path, metric in asked:
+                actx = ctx.for_area(area)
+                rule = actx.area.paths[path][metric]
+                results.append(ctx.query(FACTS[rule.formula](actx, rule).filter(_.partner_id == partner)
+                                         .drop("partner_id")))
+        PLANS.put(key, ctx.plan)
+    else:
+        results = plan.replay(tables.backend)
+    return {(area, metric): rows.to_pylist() for (area, _path, metric), rows in zip(asked, results)}
 
 
 def moves(before: list[dict], after: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:

@@ -41,15 +41,15 @@ def new_run_id() -> str:
 
 @dataclass
 class Plan:
-    """The statements of one recorded run: temporary tables in order, then the final query."""
+    """The statements of one recorded run: temporary tables in order, then the queries whose results
+    the run returns (one for a score; one per metric and one for the associations for an explanation)."""
 
     run_id: str
     temporaries: list[tuple[str, str]] = field(default_factory=list)
-    final_sql: str = ""
-    schema: pa.Schema | None = None
+    finals: list[tuple[str, pa.Schema]] = field(default_factory=list)
 
-    def replay(self, backend) -> pa.Table:
-        """Execute the recorded statements under a fresh run id and return the final result."""
+    def replay(self, backend) -> list[pa.Table]:
+        """Execute the recorded statements under a fresh run id and return the final queries' results."""
         run_id = new_run_id()
         created = []
         try:
@@ -57,11 +57,11 @@ class Plan:
                 fresh = name.replace(self.run_id, run_id)
                 materialize_sql(backend, sql.replace(self.run_id, run_id), fresh)
                 created.append(fresh)
-            result = query_arrow(backend, self.final_sql.replace(self.run_id, run_id))
+            return [query_arrow(backend, sql.replace(self.run_id, run_id)).cast(schema)
+                    for sql, schema in self.finals]
         finally:
             for name in created:
                 drop_materialized(backend, name)
-        return result.cast(self.schema) if self.schema is not None else result
 
 
 @cache
@@ -106,8 +106,9 @@ class PlanStore:
             doc = json.loads(path.read_text()) if path else None
             if doc is None or doc["key"] != repr(key):
                 return None
-            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(doc["schema"]))) if doc["schema"] else None
-            return Plan(doc["run_id"], [tuple(t) for t in doc["temporaries"]], doc["final_sql"], schema)
+            finals = [(sql, pa.ipc.read_schema(pa.py_buffer(base64.b64decode(schema))))
+                      for sql, schema in doc["finals"]]
+            return Plan(doc["run_id"], [tuple(t) for t in doc["temporaries"]], finals)
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             return None
 
@@ -115,9 +116,8 @@ class PlanStore:
         path = self._path(key)
         if path is None:
             return
-        schema = base64.b64encode(plan.schema.serialize().to_pybytes()).decode() if plan.schema else None
-        doc = {"key": repr(key), "run_id": plan.run_id, "temporaries": plan.temporaries,
-               "final_sql": plan.final_sql, "schema": schema}
+        finals = [(sql, base64.b64encode(schema.serialize().to_pybytes()).decode()) for sql, schema in plan.finals]
+        doc = {"key": repr(key), "run_id": plan.run_id, "temporaries": plan.temporaries, "finals": finals}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as out:

@@ -130,8 +130,8 @@ def score_expression(ctx: Context) -> ibis.Table:
     return final.order_by("partner_id", "area_order", "metric_order")
 
 
-def _plan_key(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None, partners: list[str] | None,
-              areas: list[str] | None):
+def plan_key(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None, partners: list[str] | None,
+             areas: list[str] | None) -> tuple:
     """What a plan's SQL depends on: backend, table names and types, rules, day, partners, areas."""
     sources = tuple((getattr(tables, name).get_name(), repr(getattr(tables, name).schema())) for name in TABLE_NAMES)
     return (tables.backend.name, tables.backend.version, sources, rules.fingerprint, day, recorded_on,
@@ -149,17 +149,15 @@ def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_o
     unknown = sorted(set(areas or ()) - set(AREAS))
     if unknown:
         raise PartnerscoreError(f"unknown area(s) {', '.join(unknown)}; the areas are {', '.join(AREAS)}")
-    key = _plan_key(tables, day, rules, recorded_on, partners, areas)
+    key = plan_key(tables, day, rules, recorded_on, partners, areas)
     plan = PLANS.get(key)
     if plan is None:
         with scoring_context(tables, day, rules, recorded_on, partners, areas) as ctx:
             expression = score_expression(ctx)
             if partners:
                 expression = expression.filter(_.partner_id.isin(partners))
-            ctx.plan.final_sql = tables.backend.compile(expression)
-            ctx.plan.schema = expression.schema().to_pyarrow()
-            result = expression.to_pyarrow()
+            result = ctx.query(expression)
         PLANS.put(key, ctx.plan)
     else:
-        result = plan.replay(tables.backend)
+        (result,) = plan.replay(tables.backend)
     return build_report(result.to_pylist(), day=day, rules=rules)

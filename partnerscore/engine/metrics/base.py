@@ -16,9 +16,10 @@ from datetime import date
 from fractions import Fraction
 
 import ibis
+import pyarrow as pa
 
 from partnerscore.engine.attribution import MEASURES, ROW_KEY, since_column
-from partnerscore.engine.connect import Tables, materialize, temporary_table
+from partnerscore.engine.connect import Tables, materialize, query_arrow, temporary_table
 from partnerscore.engine.months import add_months, month_range
 from partnerscore.engine.plan import Plan, new_run_id
 from partnerscore.ingest.tables import MICROS_PER_DOLLAR
@@ -69,6 +70,12 @@ class Context:
     def shared(self, key, build) -> ibis.Table:
         """An intermediate table several metrics read, computed once per run into a temporary table."""
         return self.cached(key, lambda: self.materialize(build()))
+
+    def query(self, expr: ibis.Table) -> pa.Table:
+        """Execute `expr` as one of the run's results, recorded in its plan (replayed by `Plan.replay`)."""
+        sql, schema = self.tables.backend.compile(expr), expr.schema().to_pyarrow()
+        self.plan.finals.append((sql, schema))
+        return query_arrow(self.tables.backend, sql).cast(schema)
 
     def materialize(self, expr: ibis.Table) -> ibis.Table:
         """Compute `expr` once into a temporary table, recorded in the run's plan and dropped at its end."""
