@@ -20,7 +20,6 @@ from partnerscore.cli import render
 from partnerscore.cli.app import app, command
 from partnerscore.cli.options import AsOfOption, DbOption, Format, FormatOption, default_db, parse_day
 from partnerscore.engine.connect import open_duckdb
-from partnerscore.letters.output import write_letter
 
 letter = typer.Typer(help="Evidence documents from the ledger, as Markdown and PDF: a DPOR request, a PAL "
                           "instruction sheet, a CPOR claim packet.", no_args_is_help=True)
@@ -47,6 +46,8 @@ LocationOption = Annotated[str | None, typer.Option(
 
 
 def _write(kind: str, doc, partner: str, tenant: str, out: Path | None, fmt: LetterFormat | None) -> None:
+    from partnerscore.letters.output import write_letter  # loads fpdf (a third of a second): only when writing
+
     target = out or Path(f"{kind}-{partner}-{tenant[:8]}")
     written = write_letter(kind, doc, target, [fmt.value] if fmt else None,
                            title=f"{kind.upper()} · {doc.partner.name} · {doc.customer.name}")
