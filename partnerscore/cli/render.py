@@ -145,6 +145,8 @@ def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
     for m in exp.metrics:
         out.print(f"\n[bold]{m.metric}[/bold]: {m.points:g}/{m.max_points} points, value {m.value} · {m.rule}")
         out.print(f"  to gain: {m.to_gain}")
+        if m.why_zero:
+            out.print(f"  why 0: {m.why_zero}", markup=False)
         statuses = Counter(fact["status"] for fact in m.facts)
         for status, count in statuses.most_common():
             out.print(f"  {count:>5} × {status}", markup=False)
