@@ -94,7 +94,7 @@ def _to_gain(metric: str, rule: MetricRule, points: float) -> str:
     return f"{missing:g} points below the maximum: {units:g} more {UNITS[metric]} ({round_half_up(per_unit):g} each)"
 
 
-def _why_zero(rule: MetricRule, value: float | int | None, points: float, facts: list[dict]) -> str | None:
+def _why_zero(rule: MetricRule, value: float | None, points: float, facts: list[dict]) -> str | None:
     """Why a value worth at least one unit earns 0 points: the rule's gate it did not reach, or None."""
     gate = GATES.get(rule.formula)
     if gate is None or points > 0 or value is None or value < 1:
