@@ -144,3 +144,45 @@ def test_whatif_prints_each_area_and_the_people_behind_the_move(small_dataset: P
     assert "entered person a1" in result.output
     quiet = run("whatif", "P1", scenario, "--db", db, "--as-of", "2026-10-31", "--no-why", "-f", "json")
     assert all(not m["entered"] for a in json.loads(quiet.stdout)["areas"] for m in a["metrics"])
+
+
+#: The small data set's files in the order the contract reads them.
+SMALL_FILES = ["partners.csv", "customers.csv", "subscriptions.csv", "associations.csv", "usage.csv",
+               "certifications.csv"]
+
+
+@pytest.mark.parametrize("fmt, read", [
+    ("json", lambda out: json.loads(out)[0]["files"]),
+    ("csv", lambda out: next(csv.DictReader(io.StringIO(out)))["files"]),
+], ids=["The import log in JSON keeps an import's files a list",
+        "The import log in CSV lists an import's files comma-separated"])
+def test_the_import_log_lists_the_files_of_an_import(small_dataset: Path, tmp_path: Path, fmt, read):
+    db = tmp_path / "p.duckdb"
+    assert run("import", small_dataset, "--db", db).exit_code == 0
+    files = read(run("imports", "--db", db, "--format", fmt).stdout)
+    assert files == (SMALL_FILES if fmt == "json" else ", ".join(SMALL_FILES))
+
+
+def test_the_import_log_table_shows_every_file_name_whole(small_dataset: Path, tmp_path: Path):
+    db = tmp_path / "p.duckdb"
+    assert run("import", small_dataset, "--db", db).exit_code == 0
+    table = run("imports", "--db", db).stdout
+    files_column = [line.split("│")[4].strip() for line in table.splitlines() if line.startswith("│")]
+    assert [f for f in files_column if f] == [f"{name}," for name in SMALL_FILES[:-1]] + [SMALL_FILES[-1]]
+    assert "['" not in table
+
+
+@pytest.mark.parametrize("fmt, expected", [
+    ("table", ["4650404", "modern_work", "smb", "100.00", "yes", "—"]),
+    ("csv", ["4650404", "modern_work", "smb", "100.0", "True", ""]),
+], ids=["The roll-up table reads like score, and names no weakest metric where every metric is at its maximum",
+        "The roll-up CSV keeps qualified a boolean and points a number"])
+def test_the_roll_up_row_of_an_area_at_its_maximum(demo_db: Path, fmt, expected):
+    result = run("score", "--db", demo_db, "--as-of", "2026-10-31", "--all", "--partner", "4650404", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    if fmt == "csv":
+        rows = [list(r.values()) for r in csv.DictReader(io.StringIO(result.stdout))]
+    else:
+        rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in result.stdout.splitlines()
+                if line.startswith("│")]
+    assert expected in rows

@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from partnerscore.cli.app import app
+from partnerscore.cli.inventory import scope_texts, shortest_prefixes
 from partnerscore.engine.connect import open_duckdb
 from partnerscore.engine.scoring import score
 from partnerscore.engine.whatif import EndAssociation, changed_tables
@@ -72,6 +73,10 @@ CASES = [
       "associations": [{"association_id": "L1", "partner_id": "P1", "type": "PAL", "subscription_id": "S1",
                         "rbac_role": "Reader"}]},
      "P1", "L1", "ineligible", "PAL role 'Reader' is not eligible", 0, None),
+    ("A PAL whose role the data does not give is ineligible, in the words of `pal check`",
+     {"customers": ENTERPRISE, "subscriptions": {"S1": "T1 EA azure"}, "usage": AZURE_USAGE,
+      "associations": [{"association_id": "L1", "partner_id": "P1", "type": "PAL", "subscription_id": "S1"}]},
+     "P1", "L1", "ineligible", "no role: PAL needs an eligible role", 0, None),
     ("An incentive CPOR whose proof of execution is submitted is pending and carries nothing yet",
      {"subscriptions": {"S1": "T1 EA m365"}, "usage": TEAMS_USAGE,
       "associations": [{"association_id": "C1", "partner_id": "P1", "type": "CPOR_OSU", "tenant_id": "T1",
@@ -140,3 +145,98 @@ def test_cli_associations_prints_json_and_refuses_an_unknown_partner(tmp_path):
     assert '"points": 36.0' in ok.output and '"total_points": 36.0' in ok.output
     bad = runner.invoke(app, ["associations", "NOPE", "--db", str(db), "--at", "2026-10-31"])
     assert bad.exit_code == 1 and "unknown partner 'NOPE'" in bad.output
+
+
+TEAMS = {"subscriptions": {"S1": "T1 EA m365"}, "usage": TEAMS_USAGE}
+
+# (sentence, associations, partner, association, expected status, expected shared lines)
+SHARED_CASES = [
+    ("A CPOR claim of another partner that ended a year before this one started is no co-claim",
+     [{"association_id": "C1", "partner_id": "P1", "type": "CPOR_OSU", "tenant_id": "T1", "workload": "Teams",
+       "start_date": "2026-10-01"},
+      {"association_id": "C2", "partner_id": "P2", "type": "CPOR_OSU", "tenant_id": "T1", "workload": "Teams",
+       "start_date": "2025-10-01", "end_date": "2025-10-31"}],
+     "P1", "C1", "in force", []),
+    ("A CPOR claim of another partner that overlapped this one but ended before the day scored shares nothing now",
+     [{"association_id": "C1", "partner_id": "P1", "type": "CPOR_OSU", "tenant_id": "T1", "workload": "Teams",
+       "start_date": "2025-01-01"},
+      {"association_id": "C2", "partner_id": "P2", "type": "CPOR_OSU", "tenant_id": "T1", "workload": "Teams",
+       "start_date": "2025-06-01", "end_date": "2026-09-30"}],
+     "P1", "C1", "in force", []),
+    ("A CPOR claim of another partner that starts after the day scored shares nothing yet",
+     [{"association_id": "C1", "partner_id": "P1", "type": "CPOR_OSU", "tenant_id": "T1", "workload": "Teams"},
+      {"association_id": "C2", "partner_id": "P2", "type": "CPOR_OSU", "tenant_id": "T1", "workload": "Teams",
+       "start_date": "2026-12-01"}],
+     "P1", "C1", "in force", []),
+    ("Two CPOR claims valid on the day scored are a co-claim, and both count until settled",
+     [{"association_id": "C1", "partner_id": "P1", "type": "CPOR_OSU", "tenant_id": "T1", "workload": "Teams"},
+      {"association_id": "C2", "partner_id": "P2", "type": "CPOR_OSU", "tenant_id": "T1", "workload": "Teams",
+       "start_date": "2026-10-01"}],
+     "P1", "C1", "conflicting",
+     ["P2 claims the same CPOR_OSU scope too: one CPOR per customer and workload; both count until settled"]),
+    ("An ended claim of this partner shares nothing with another partner's claim that started after it",
+     [{"association_id": "C1", "partner_id": "P1", "type": "CPOR_OSU", "tenant_id": "T1", "workload": "Teams",
+       "start_date": "2025-01-01", "end_date": "2025-12-31"},
+      {"association_id": "C2", "partner_id": "P2", "type": "CPOR_OSU", "tenant_id": "T1", "workload": "Teams",
+       "start_date": "2026-01-01"}],
+     "P1", "C1", "ended", []),
+    ("A DPOR taken over a year before the day scored still names who took it over",
+     [{"association_id": "D1", "partner_id": "P1", "type": "DPOR", "subscription_id": "S1"},
+      {"association_id": "D2", "partner_id": "P2", "type": "DPOR", "subscription_id": "S1",
+       "start_date": "2025-06-15"}],
+     "P1", "D1", "taken over",
+     ["P2's DPOR holds from 2025-06-15: one DPOR per subscription, the later one wins"]),
+]
+
+
+@pytest.mark.parametrize("name, associations, partner, association, status, shared", SHARED_CASES,
+                         ids=[c[0] for c in SHARED_CASES])
+def test_inventory_names_as_sharing_only_associations_valid_on_the_day(tmp_path, name, associations, partner,
+                                                                      association, status, shared):
+    result = inventory(open_duckdb(_db(tmp_path, {**TEAMS, "associations": associations})), partner, DAY, replays=0)
+    row = next(r for r in result.rows if r.association_id == association)
+    assert (row.status, row.shared) == (status, shared)
+
+
+PREFIX_CASES = [
+    ("IDs that differ within their first eight characters show eight",
+     ["3f2a8c1e-0001", "b1e0a6f2-0001"], {"3f2a8c1e-0001": "3f2a8c1e", "b1e0a6f2-0001": "b1e0a6f2"}),
+    ("Two IDs sharing their first eleven characters show one more, where they differ",
+     ["3f2a8c1e-5b01-aaaa", "3f2a8c1e-5b02-aaaa"],
+     {"3f2a8c1e-5b01-aaaa": "3f2a8c1e-5b01", "3f2a8c1e-5b02-aaaa": "3f2a8c1e-5b02"}),
+    ("Each ID is cut only as far as its closest neighbour needs",
+     ["3f2a8c1e-5b01", "3f2a8c1e-5b02", "3f2a8c1f-0000"],
+     {"3f2a8c1e-5b01": "3f2a8c1e-5b01", "3f2a8c1e-5b02": "3f2a8c1e-5b02", "3f2a8c1f-0000": "3f2a8c1f"}),
+    ("IDs that differ only in their last character are shown whole",
+     ["3f2a8c1e-5b7d-4e21-9a0c-1d2e3f4a5b01", "3f2a8c1e-5b7d-4e21-9a0c-1d2e3f4a5b02"],
+     {"3f2a8c1e-5b7d-4e21-9a0c-1d2e3f4a5b01": "3f2a8c1e-5b7d-4e21-9a0c-1d2e3f4a5b01",
+      "3f2a8c1e-5b7d-4e21-9a0c-1d2e3f4a5b02": "3f2a8c1e-5b7d-4e21-9a0c-1d2e3f4a5b02"}),
+    ("An ID shorter than eight characters is shown whole", ["T1", "T2"], {"T1": "T1", "T2": "T2"}),
+]
+
+
+@pytest.mark.parametrize("name, ids, expected", PREFIX_CASES, ids=[c[0] for c in PREFIX_CASES])
+def test_associations_table_shows_the_shortest_unique_prefix_of_each_id(name, ids, expected):
+    assert shortest_prefixes(ids) == expected
+
+
+def test_associations_table_names_the_microsoft_365_stand_in_subscription_apart_from_its_tenant():
+    rows = [{"tenant_id": "3f2a8c1e-5b01", "subscription_id": "3f2a8c1e-5b01:m365", "workload": "Teams"},
+            {"tenant_id": "3f2a8c1e-5b02", "subscription_id": "b1e0a6f2-6001", "workload": None},
+            {"tenant_id": "3f2a8c1e-5b02", "subscription_id": "b1e0a6f2-6002", "workload": None}]
+    assert scope_texts(rows) == ["tenant 3f2a8c1e-5b01\nM365 of the tenant\nTeams",
+                                 "tenant 3f2a8c1e-5b02\nsub b1e0a6f2-6001", "tenant 3f2a8c1e-5b02\nsub b1e0a6f2-6002"]
+
+
+def test_associations_table_keeps_association_ids_whole_and_gives_an_ineligible_row_its_reason(tmp_path):
+    tables = {"customers": ENTERPRISE, "subscriptions": {"S1": "T1 EA azure"}, "usage": AZURE_USAGE,
+              "associations": [{"association_id": "dpor-with-an-id-longer-than-any-column", "partner_id": "P1",
+                                "type": "DPOR", "subscription_id": "S1"},
+                               {"association_id": "pal-without-a-role-in-the-download", "partner_id": "P1",
+                                "type": "PAL", "subscription_id": "S1"}]}
+    shown = CliRunner().invoke(app, ["associations", "P1", "--db", str(_db(tmp_path, tables)), "--at", "2026-10-31"])
+    assert shown.exit_code == 0, shown.output
+    assert "dpor-with-an-id-longer-than-any-column" in shown.output
+    assert "pal-without-a-role-in-the-download" in shown.output
+    status_cells = " ".join(line.split("│")[4].strip() for line in shown.output.splitlines() if line.count("│") > 4)
+    assert "ineligible (no role: PAL needs an eligible role)" in " ".join(status_cells.split())

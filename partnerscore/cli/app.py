@@ -18,7 +18,7 @@ from typing import Annotated, Callable, Iterator
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from partnerscore.cli import render
+from partnerscore.cli import render, render_imports
 from partnerscore.cli.options import (
     AsOfOption, DbOption, EngineOption, Format, FormatOption, RecordedOnOption, SparkMasterOption, default_db,
     parse_day, setting,
@@ -135,9 +135,13 @@ def score(
     recorded_on: RecordedOnOption = None,
     engine: EngineOption = None,
     spark_master: SparkMasterOption = None,
-    roll_up: Annotated[bool, typer.Option("--all", help="One sortable table of every partner and area (operators).")] = False,
+    roll_up: Annotated[bool, typer.Option("--all", help=(
+        "One sortable table of every partner and area (operators). The table reads like `score` "
+        "(yes/no, two decimals); -f csv/json keep qualified a boolean and points a plain number."))] = False,
     sort: Annotated[str, typer.Option(help="With --all: sort by points, partner or area.")] = "points",
-    parquet: Annotated[Path | None, typer.Option(help="Also write the flat rows to this Parquet file.")] = None,
+    parquet: Annotated[Path | None, typer.Option(help=(
+        "Also write the flat rows (one per partner, area and metric; qualified a boolean, points numbers) "
+        "to this Parquet file."))] = None,
     provider: Annotated[str | None, typer.Option(help="An indirect provider: it and its resellers only.")] = None,
 ) -> None:
     """Score every partner in all six solution areas (the data contract's JSON with --format json)."""
@@ -207,7 +211,7 @@ def quarantine(
 @command()
 def imports(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
     """The import log: every import with its files, rows added and rejected, and status."""
-    render.write_rows([vars(record) for record in list_imports(db or default_db())], fmt, "imports")
+    render_imports.imports(list_imports(db or default_db()), fmt)
 
 
 @command()

@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from os.path import commonprefix
 from typing import Annotated
 
 import typer
@@ -17,6 +19,9 @@ from partnerscore.cli.app import command
 from partnerscore.cli.options import DbOption, Format, FormatOption, default_db, parse_day
 from partnerscore.engine.connect import open_duckdb
 from partnerscore.ledger.inventory import DEFAULT_REPLAYS, INVENTORY_COLUMNS, Inventory, inventory
+
+#: Statuses whose reason the word alone does not give (who took over, which rule it breaks, the PoE state).
+STATUS_WITH_REASON = ("taken over", "ineligible", "pending proof of execution")
 
 AtOption = Annotated[str | None, typer.Option("--at", "--as-of", help="The day (YYYY-MM-DD); default today.")]
 
@@ -32,13 +37,42 @@ def _areas(feeds: list[str]) -> str:
     return ", ".join(dict.fromkeys(f.split(".")[0] for f in feeds))
 
 
-def _scope(row: dict) -> str:
-    parts = [f"tenant {row['tenant_id'][:8]}"]
-    if row["subscription_id"]:
-        parts.append(f"sub {row['subscription_id'][:8]}")
-    if row["workload"]:
-        parts.append(row["workload"])
-    return " · ".join(parts)
+def _is_m365(row: dict) -> bool:
+    """Whether the subscription is the tenant's Microsoft 365 stand-in (`<tenant>:m365`, partner-center.md)."""
+    return row["subscription_id"] == f"{row['tenant_id']}:m365"
+
+
+def shortest_prefixes(ids: Iterable[str], at_least: int = 8) -> dict[str, str]:
+    """Each ID cut to the shortest prefix that no other of `ids` starts with (never under `at_least`).
+
+    In sorted order an ID shares its longest common prefix with a neighbour, so one more character
+    than that tells it apart from all of them.
+    """
+    ordered = sorted(set(ids))
+    cut = {}
+    for i, this in enumerate(ordered):
+        shared = max((len(commonprefix([this, other])) for other in ordered[max(i - 1, 0):i + 2] if other != this),
+                     default=0)
+        cut[this] = this[:max(at_least, shared + 1)]
+    return cut
+
+
+def scope_texts(rows: list[dict]) -> list[str]:
+    """Each row's scope: tenant, subscription and workload, one a line, each ID cut to the shortest
+    prefix unique among the rows' IDs. The Microsoft 365 stand-in subscription reads as such."""
+    tenants = shortest_prefixes(r["tenant_id"] for r in rows)
+    subscriptions = shortest_prefixes(r["subscription_id"] for r in rows if r["subscription_id"] and not _is_m365(r))
+    texts = []
+    for row in rows:
+        parts = [f"tenant {tenants[row['tenant_id']]}"]
+        if _is_m365(row):
+            parts.append("M365 of the tenant")
+        elif row["subscription_id"]:
+            parts.append(f"sub {subscriptions[row['subscription_id']]}")
+        if row["workload"]:
+            parts.append(row["workload"])
+        texts.append("\n".join(parts))
+    return texts
 
 
 def _table(result: Inventory, limit: int | None) -> None:
@@ -47,14 +81,19 @@ def _table(result: Inventory, limit: int | None) -> None:
     table = Table(title=f"{result.partner_id} · associations as of {result.as_of} (rules {result.rules_version}) · "
                         f"{result.total_points:g} points in the six areas · {result.replayed} replayed, "
                         f"{result.not_replayed} over the replay budget", title_justify="left")
-    for column in ("association", "type", "scope", "status", "feeds areas", "points", "why", "shared"):
-        table.add_column(column, justify="right" if column == "points" else "left")
-    for r in rows[:limit]:
+    # The association ID is never cut, so it can be copied; a long scope ID folds onto more lines rather
+    # than losing the characters that tell it apart.
+    table.add_column("association", no_wrap=True)
+    for column in ("type", "scope", "status", "feeds areas", "points", "why", "shared"):
+        table.add_column(column, justify="right" if column == "points" else "left",
+                         overflow="fold" if column == "scope" else "ellipsis")
+    shown = rows[:limit]
+    for r, scope in zip(shown, scope_texts(shown)):
         points = "—" if r["points"] is None else f"{r['points']:g}"
         why = r["why_points"] if not r["points_by_area"] else _flat(r)["points_by_area"]
-        status = r["status"] + (f" ({r['reason']})" if r["status"] == "taken over" else "")
+        status = r["status"] + (f" ({r['reason']})" if r["status"] in STATUS_WITH_REASON else "")
         table.add_row(r["association_id"], r["type"] + (" (Tier 1)" if r["credited_as"] != "partner" else ""),
-                      _scope(r), status, _areas(r["feeds"]), points, why, _flat(r)["shared"])
+                      scope, status, _areas(r["feeds"]), points, why, _flat(r)["shared"])
     render.out.print(table)
     if limit is not None and len(rows) > limit:
         render.info(f"… {len(rows) - limit} more; --all lists every association")

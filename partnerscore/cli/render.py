@@ -79,19 +79,28 @@ def score_rows(report: ScoreReport) -> list[dict]:
 
 
 def roll_up(report: ScoreReport, fmt: Format, sort: str = "points") -> None:
-    """One row per partner and area: points, track, qualification and the weakest metric."""
+    """One row per partner and area: points, track, qualification and the weakest metric.
+
+    CSV and JSON keep `qualified` a boolean and `points` a number; the table reads like `score`'s
+    (yes/no, two decimals). An area whose every metric is at its maximum has no weakest metric.
+    """
     rows = []
     for partner in report.partners:
         for area in partner.areas:
             weakest = min(area.metrics, key=lambda m: m.points / m.max_points)
             rows.append({"partner_id": partner.partner_id, "area": area.area, "track": area.track,
                          "points": round_half_up(area.points), "qualified": area.qualified,
-                         "weakest_metric": f"{weakest.metric} {round_half_up(weakest.points):g}/{weakest.max_points}"})
+                         "weakest_metric": None if weakest.points >= weakest.max_points else
+                         f"{weakest.metric} {round_half_up(weakest.points):g}/{weakest.max_points}"})
     keys = {"points": lambda r: (-r["points"], r["partner_id"], r["area"]),
             "partner": lambda r: (r["partner_id"], r["area"]), "area": lambda r: (r["area"], -r["points"])}
     if sort not in keys:
         raise PartnerscoreError(f"--sort {sort!r}: choose points, partner or area")
-    write_rows(sorted(rows, key=keys[sort]), fmt, f"every partner as of {report.as_of}")
+    rows = sorted(rows, key=keys[sort])
+    if fmt is Format.table:
+        rows = [{**r, "points": f"{r['points']:.2f}", "qualified": "yes" if r["qualified"] else "no",
+                 "weakest_metric": r["weakest_metric"] or "—"} for r in rows]
+    write_rows(rows, fmt, f"every partner as of {report.as_of}")
 
 
 def scores(report: ScoreReport, fmt: Format) -> None:
@@ -136,6 +145,8 @@ def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
     for m in exp.metrics:
         out.print(f"\n[bold]{m.metric}[/bold]: {m.points:g}/{m.max_points} points, value {m.value} · {m.rule}")
         out.print(f"  to gain: {m.to_gain}")
+        if m.why_zero:
+            out.print(f"  why 0: {m.why_zero}", markup=False)
         statuses = Counter(fact["status"] for fact in m.facts)
         for status, count in statuses.most_common():
             out.print(f"  {count:>5} × {status}", markup=False)

@@ -31,6 +31,14 @@ UNITS = {"net_customer_adds": "net customers", "intermediate_certifications": "c
          "advanced_certifications": "certified people", "usage_growth": "units of growth",
          "deployments": "net deployments"}
 
+#: Rule parameters below which a formula gives 0 points whatever its value (the metric modules apply
+#: them): per formula, the parameter, what must reach it, its currency sign, and the fact column whose
+#: sum is that figure (None when the facts do not carry it). The threshold itself is read from the rule.
+GATES = {
+    "business_applications.usage_growth": ("min_baseline_mcv", "the MCV of M-12", "", "before"),
+    "azure.usage_growth": ("min_ttm_acr_usd", "the covered ACR over the TTM", "$", None),
+}
+
 
 @dataclass
 class MetricExplanation:
@@ -43,6 +51,7 @@ class MetricExplanation:
     rule: str
     to_gain: str
     facts: list[dict] = field(default_factory=list)
+    why_zero: str | None = None
 
 
 @dataclass
@@ -85,6 +94,24 @@ def _to_gain(metric: str, rule: MetricRule, points: float) -> str:
     per_unit = rule.unit_points()
     units = -(-missing // float(per_unit))
     return f"{missing:g} points below the maximum: {units:g} more {UNITS[metric]} ({round_half_up(per_unit):g} each)"
+
+
+def _why_zero(rule: MetricRule, value: float | None, points: float, facts: list[dict]) -> str | None:
+    """Why a value worth at least one unit earns 0 points: the rule's gate it did not reach, or None."""
+    gate = GATES.get(rule.formula)
+    if gate is None or points > 0 or value is None or value < 1:
+        return None
+    param, what, sign, column = gate
+    threshold = rule.params[param]
+    figure = sum(f[column] for f in facts) if column else None
+    if figure is not None and figure >= threshold:
+        return None
+    seen = "" if figure is None else f"; it is {sign}{_amount(figure)}"
+    return f"this path gives points only once {what} reaches {sign}{threshold:,} (rule {param}){seen}"
+
+
+def _amount(x: float) -> str:
+    return f"{x:,.0f}" if x == int(x) else f"{x:,.2f}"
 
 
 def _counted_types(area: AreaRules, path: str) -> dict[str, list[str]]:
@@ -178,7 +205,7 @@ def _facts(ctx: Context, partner_id: str, path: str, metric: str) -> ibis.Table:
 def _metric_explanation(rule: MetricRule, m, rows: list[dict]) -> MetricExplanation:
     points = round_half_up(m.points)
     return MetricExplanation(m.metric, m.value, points, m.max_points, _rule_text(rule),
-                             _to_gain(m.metric, rule, points), rows)
+                             _to_gain(m.metric, rule, points), rows, _why_zero(rule, m.value, points, rows))
 
 
 def _verdict(area_score, area_rules: AreaRules) -> str:

@@ -47,6 +47,10 @@ def touching(associations: ibis.Table, partners: list[str]) -> ibis.Table:
     return associations.semi_join(ids, associations.association_id == ids.t_id)
 
 
+#: A PAL whose role the data does not give (a download without `AdminType`); `pal check` says the same.
+NO_PAL_ROLE = "no role: PAL needs an eligible role"
+
+
 def _pal_role_ok(role: ibis.Value, rules: AssociationRules) -> ibis.Value:
     lowered = role.lower().strip()
     exact = lowered.isin([r.lower() for r in rules.pal_roles["exact"]])
@@ -66,8 +70,9 @@ def _ineligible_reason(t: ibis.Table, rules: AssociationRules) -> ibis.Value:
         cases.append(((t.type == cpor_type) & ~program.isin(programs),
                       f"{cpor_type} is not allowed on a " + program + f" subscription (allowed: {', '.join(programs)})"))
     cases += [
+        ((t.type == "PAL") & (t.rbac_role.strip().fill_null("") == ""), ibis.literal(NO_PAL_ROLE)),
         ((t.type == "PAL") & ~_pal_role_ok(t.rbac_role, rules),
-         "PAL role '" + t.rbac_role.fill_null("") + "' is not eligible (needs a role that grants write access)"),
+         "PAL role '" + t.rbac_role + "' is not eligible (needs a role that grants write access)"),
         ((t.type == "DPOR") & program.isin(rules.dpor_not_on_programs),
          "DPOR on a " + program + " subscription does not count: the CSP partner holds it"),
         ((t.type == "TPOR") & ~program.isin(rules.tpor_programs),

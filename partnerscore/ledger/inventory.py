@@ -97,13 +97,19 @@ class Inventory:
 
 
 def _holding_rows(ledger: Ledger, tables: Tables, partner_id: str, day: date) -> list[dict]:
-    """The partner's holding versions with status, reason and conflicts (audits), one dict each."""
+    """The partner's holding versions with status, reason and conflicts (audits), one dict each.
+
+    A CPOR co-claim is a conflict only between claims valid on the day: one that ended before it, or
+    starts after it, claims nothing against this one now (the same reading as `shared_scope`).
+    """
     mine = (_.partner_id == partner_id) | (_.indirect_provider_id == partner_id)
     holding = ledger.holding.filter(mine)
     rows = holding.mutate(status=_status(holding, day)).order_by("association_id").to_pyarrow().to_pylist()
     ids = [r["association_id"] for r in rows] or [""]
+    on_the_day = Ledger(ledger.holding.filter(_.start_date <= day, _.effective_end.isnull() | (_.effective_end >= day)),
+                        ledger.credits)
     conflicts = defaultdict(list)
-    for audit in (cpor_duplicates(ledger), tenant_mismatch(ledger, tables)):
+    for audit in (cpor_duplicates(on_the_day), tenant_mismatch(ledger, tables)):
         for f in audit.filter(_.association_id.isin(ids)).select("association_id", "reason").to_pyarrow().to_pylist():
             conflicts[f["association_id"]].append(f["reason"])
     for row in rows:
@@ -238,7 +244,7 @@ def inventory(tables: Tables, partner_id: str, day: date, *, replays: int | None
     ledger = ledger_as_of(tables, rules, day)
     holding = _holding_rows(ledger, tables, partner_id, day)
     reach = _reach(_covered(tables, ledger, partner_id, scoring_month(day)), _scope_index(rules))
-    shared = shared_scope(ledger, partner_id, holding)
+    shared = shared_scope(ledger, partner_id, holding, day)
     rows, candidates = [], []
     for h in holding:
         status, reason = _status_and_reason(h, rules.associations.incentive_requires_poe)
@@ -296,14 +302,26 @@ def _same_scope(mine: dict, other: dict) -> bool:
     return mine["subscription_id"] == other["subscription_id"]
 
 
-def _shared_line(mine: dict, other: dict, partner_id: str) -> str | None:
-    """How one other partner's association on the same scope stands against this one (R4), or None."""
+def _valid_on(row: dict, day: date) -> bool:
+    """Whether an association's valid period (start to effective end, after takeovers) includes `day`."""
+    return row["start_date"] <= day and (row["effective_end"] is None or day <= row["effective_end"])
+
+
+def _shared_line(mine: dict, other: dict, partner_id: str, day: date) -> str | None:
+    """How one other partner's association on the same scope stands against this one on `day` (R4), or None.
+
+    A DPOR takeover is named whenever it happened: it is why one of the two ended. Any other line needs
+    both associations valid on the day: a claim that ended before it, or starts after it, shares nothing.
+    """
     who, kind = other["partner_id"], other["type"]
     if kind == "DPOR" and mine["type"] == "DPOR":
         if mine["taken_over_by"] == who:
             return f"{who}'s DPOR holds from {mine['taken_over_on']}: one DPOR per subscription, the later one wins"
         if other["taken_over_by"] == partner_id:
             return f"took over from {who}'s DPOR on {other['taken_over_on']}: one DPOR per subscription, the later one wins"
+    if not (_valid_on(mine, day) and _valid_on(other, day)):
+        return None
+    if kind == "DPOR" and mine["type"] == "DPOR":
         return f"{who} also has a DPOR here ({other['start_date']} … {other['effective_end'] or 'open'})"
     if kind == mine["type"] and kind.startswith("CPOR"):
         return f"{who} claims the same {kind} scope too: one CPOR per customer and workload; both count until settled"
@@ -318,8 +336,8 @@ def _shared_line(mine: dict, other: dict, partner_id: str) -> str | None:
     return None
 
 
-def shared_scope(ledger: Ledger, partner_id: str, holding: list[dict]) -> dict[str, list[str]]:
-    """Per association of the partner: other partners' associations on the same scope and who counts."""
+def shared_scope(ledger: Ledger, partner_id: str, holding: list[dict], day: date) -> dict[str, list[str]]:
+    """Per association of the partner: other partners' associations on the same scope on `day` and who counts."""
     tenants = sorted({h["tenant_id"] for h in holding})
     others = ledger.holding.filter(_.partner_id != partner_id, _.tenant_id.isin(tenants or [""]))
     by_tenant = defaultdict(list)
@@ -332,7 +350,7 @@ def shared_scope(ledger: Ledger, partner_id: str, holding: list[dict]) -> dict[s
             lines.append(f"reseller {h['partner_id']} is credited as CSP Tier 2, provider "
                          f"{h['indirect_provider_id'] or '(none named)'} as CSP Tier 1")
         for o in by_tenant.get(h["tenant_id"], []):
-            line = _same_scope(h, o) and _shared_line(h, o, partner_id)
+            line = _same_scope(h, o) and _shared_line(h, o, partner_id, day)
             if line and line not in lines:
                 lines.append(line)
         out[h["association_id"]] = lines

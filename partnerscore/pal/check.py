@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from partnerscore.engine.connect import Tables
+from partnerscore.ledger.associations import NO_PAL_ROLE
 from partnerscore.pal.client import Azure, AzureError, Identity, PartnerLink
 from partnerscore.pal.ledger import pal_rows
 from partnerscore.rules.load import RuleSet
@@ -77,7 +78,7 @@ def role_verdict(role: str | None, rules: AssociationRules) -> RoleVerdict:
     False
     """
     if not role or not role.strip():
-        return RoleVerdict(False, "no role: PAL needs an eligible role")
+        return RoleVerdict(False, NO_PAL_ROLE)
     lowered = role.strip().lower()
     exact = next((r for r in rules.pal_roles["exact"] if r.lower() == lowered), None)
     if exact:

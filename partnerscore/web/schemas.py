@@ -126,6 +126,7 @@ class MetricExplanationPublic(BaseModel):
     rule: str
     to_gain: str
     facts: list[dict[str, Any]] = Field(description="Customers, workloads, people … behind the value.")
+    why_zero: str | None = Field(None, description="The rule threshold that holds a value worth points at 0.")
 
 
 class ExplanationPublic(BaseModel):
