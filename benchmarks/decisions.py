@@ -33,7 +33,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # measure this checkout's package, not another installed copy
 
-from engine import PeakRSS, load, machine, median, now_iso, write_json  # benchmarks/engine.py
+from benchlib import (  # benchmarks/benchlib.py
+    PeakRSS,
+    load,
+    machine,
+    median,
+    now_iso,
+    write_json,
+)
 
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "decisions.json"
 AS_OF = "2026-10-31"
