@@ -157,6 +157,7 @@ def parent(args) -> None:
                      "import_batch_rows": args.import_batch_rows, "floor_sql": FLOOR_SQL,
                      "rss_cap_gb": args.rss_cap_gb, "duckdb_memory_limit": args.duckdb_memory_limit,
                      "duckdb_memory_limit_from": args.duckdb_memory_limit_from,
+                     "partner_batch": args.partner_batch, "partner_batch_from": args.partner_batch_from,
                      "full_recompute_figure": "warm: median of the runs after the first in one process "
                                               "(plan replay); cold = the first run (builds and compiles "
                                               "the expressions)"},
@@ -185,6 +186,8 @@ def parent(args) -> None:
         logs = DATA / label / "logs"
         limit = args.duckdb_memory_limit if target >= parse_size(args.duckdb_memory_limit_from or "0") else None
         entry["duckdb_memory_limit"] = limit or "DuckDB default (80% of RAM)"
+        batch = args.partner_batch if target >= parse_size(args.partner_batch_from or "0") else None
+        entry["partner_batch"] = batch
 
         entry["floor"] = run_child("floor", logs / "floor.log", db=db, runs=args.floor_runs,
                                    duckdb_memory_limit=limit)
@@ -192,7 +195,7 @@ def parent(args) -> None:
         duck_json = DATA / label / "duckdb-score.json"
         entry["duckdb"] = run_child("duckdb", logs / "duckdb.log", db=db, day=args.day, json_out=duck_json,
                                     warm_runs=args.warm_runs, profile_top=args.profile_top if args.profile else 0,
-                                    duckdb_memory_limit=limit)
+                                    duckdb_memory_limit=limit, partner_batch=batch)
         write_json(out, doc)
         if target <= spark_up_to:
             spark_json = DATA / label / "spark-score.json"
@@ -305,6 +308,10 @@ def main(argv: list[str] | None = None) -> None:
                    help="DuckDB memory_limit for floor, recompute and latency (default: DuckDB's, 80%% of RAM)")
     p.add_argument("--duckdb-memory-limit-from", default="0",
                    help="apply --duckdb-memory-limit only to sizes of at least this many usage rows")
+    p.add_argument("--partner-batch", type=int,
+                   help="full recompute as score(batch=N): N partners at a time (bounded memory)")
+    p.add_argument("--partner-batch-from", default="0",
+                   help="apply --partner-batch only to sizes of at least this many usage rows")
     p.add_argument("--rss-cap-gb", type=float, default=14.0,
                    help="stop a measurement whose process tree's RSS passes this (protects a shared machine; 0: off)")
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip the profiled replay")

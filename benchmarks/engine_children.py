@@ -78,11 +78,12 @@ def child_duckdb(args) -> dict:
     day = date.fromisoformat(args.day)
     tables = open_duckdb(args.db)
     _configure(tables, args)
-    result: dict = {"day": args.day, "memory_limit": _setting(tables, "memory_limit")}
+    result: dict = {"day": args.day, "memory_limit": _setting(tables, "memory_limit"),
+                    "partner_batch": args.partner_batch}
 
     rss.start_phase()
     start = time.perf_counter()
-    report = score(tables, day)
+    report = score(tables, day, batch=args.partner_batch)
     cold = time.perf_counter() - start
     result["cold"] = run_breakdown(timer.take(), cold)
     result["cold"]["peak_rss_mb"] = rss.end_phase()
@@ -102,7 +103,7 @@ def child_duckdb(args) -> dict:
         tables.backend.con.execute("DROP TABLE psbench_floor")
         rss.start_phase()
         start = time.perf_counter()
-        again = score(tables, day)
+        again = score(tables, day, batch=args.partner_batch)
         seconds = time.perf_counter() - start
         run = run_breakdown(timer.take(), seconds)
         run["peak_rss_mb"] = rss.end_phase()
@@ -116,7 +117,7 @@ def child_duckdb(args) -> dict:
     result["warm_peak_rss_mb"] = max(r["peak_rss_mb"] for r in warm_runs) if warm_runs else None
     result["cold_seconds"] = result["cold"]["seconds"]
 
-    if args.profile_top > 0:
+    if args.profile_top > 0 and not args.partner_batch:  # a batched run has one plan per batch
         plan = PLANS.get(plan_key(tables, day, rules_at(day), None, None, None))
         with tempfile.TemporaryDirectory(prefix="psbench-profile-") as tmp:
             rss.start_phase()
@@ -304,7 +305,9 @@ def run_child(kind: str, log: Path, **options) -> dict:
     with log.open("a") as out:
         out.write(f"\n=== {started} {' '.join(cmd)}\n")
         out.flush()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        # No stored plans (engine/plan.py): "cold" is a run that builds and compiles its expressions.
+        env = {**os.environ, "PARTNERSCORE_PLAN_CACHE": "off"}
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True, env=env)
         try:
             tree_peak, capped = _watch(proc, rss_cap)
         finally:

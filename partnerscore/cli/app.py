@@ -143,6 +143,9 @@ def score(
         "Also write the flat rows (one per partner, area and metric; qualified a boolean, points numbers) "
         "to this Parquet file."))] = None,
     provider: Annotated[str | None, typer.Option(help="An indirect provider: it and its resellers only.")] = None,
+    batch: Annotated[int | None, typer.Option(min=1, help=(
+        "Score this many partners at a time: memory stays bounded on ledgers too large for one run "
+        "(each batch compiles its own plan once)."))] = None,
 ) -> None:
     """Score every partner in all six solution areas (the data contract's JSON with --format json)."""
     day = parse_day(as_of)
@@ -150,7 +153,7 @@ def score(
         tables = _tables(database, engine, spark_master)
         if provider:
             partner = [provider, *resellers_of(tables, provider)]
-        report = score_tables(tables, day, partners=partner,
+        report = score_tables(tables, day, partners=partner, batch=batch,
                               recorded_on=parse_day(recorded_on) if recorded_on else None)
     if parquet is not None:
         import pyarrow as pa

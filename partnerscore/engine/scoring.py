@@ -139,16 +139,26 @@ def plan_key(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None
 
 
 def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_on: date | None = None,
-          partners: list[str] | None = None, areas: list[str] | None = None) -> ScoreReport:
+          partners: list[str] | None = None, areas: list[str] | None = None,
+          batch: int | None = None) -> ScoreReport:
     """Score every partner (or the listed ones) in all six areas (or the listed ones) as of `day`.
 
     The first run for a (rules, day, partners, backend) builds the Ibis expressions and records the SQL
-    they compile to; later runs replay it (`engine/plan.py`).
+    they compile to; later runs replay it (`engine/plan.py`). With `batch`, the partners are scored
+    `batch` at a time: a partner's score reads only the associations that bear on it and the usage of
+    their tenants, so each run holds a slice of the covered usage and memory stays bounded however
+    large the ledger grows (each batch compiles its own plan once).
     """
     rules = rules or rules_at(day)
     unknown = sorted(set(areas or ()) - set(AREAS))
     if unknown:
         raise PartnerscoreError(f"unknown area(s) {', '.join(unknown)}; the areas are {', '.join(AREAS)}")
+    if batch:
+        everyone = partners or tables.partners.select("partner_id").order_by("partner_id").to_pyarrow()
+        ids = sorted(everyone) if partners else everyone.column("partner_id").to_pylist()
+        reports = [score(tables, day, rules=rules, recorded_on=recorded_on, partners=ids[i:i + batch], areas=areas)
+                   for i in range(0, len(ids), batch)]
+        return ScoreReport(day, rules.version, [p for r in reports for p in r.partners])
     key = plan_key(tables, day, rules, recorded_on, partners, areas)
     plan = PLANS.get(key)
     if plan is None:
