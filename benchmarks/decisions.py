@@ -5,7 +5,8 @@ the first call, as a command on the command line pays it; **warm** is the same c
 process, as a long-running `partnerscore serve` pays it (its plans replay as recorded SQL). Compiled
 plans are also stored on disk (engine/plan.py): the first process of a measurement finds none and
 compiles (**first**), the later ones replay what it stored, as a user's second command would. The
-figures are medians over `--runs` processes; `whatif` is the replay alone, `whatif_why` adds the
+figures are medians over `--runs` processes; `whatif` is the replay alone, `whatif_known` the replay
+when the caller already has the partner's score (as the web app does), `whatif_why` adds the
 entities behind each move. The database is opened read-only; nothing is
 written to it.
 
@@ -49,7 +50,7 @@ DEMO_PLANS = "4650101:data_ai,4650505:business_applications"
 WHATIF_PARTNER = "4650202"
 WHATIF_SCENARIO = [{"action": "add_certification", "partner_id": WHATIF_PARTNER, "person_id": "p-new",
                     "certification": "Enterprise Administrator Expert", "earned_on": "2026-10-01"}]
-TARGETS = {"plan": 5.0, "whatif": 1.0, "whatif_why": None}  # seconds (issue #6; the replay is the target)
+TARGETS = {"plan": 5.0, "whatif": 1.0, "whatif_known": 1.0, "whatif_why": None}  # seconds (issue #6; the replay is the target)
 
 
 # --- child: one fresh process, one measurement ------------------------------------------------------
@@ -70,12 +71,15 @@ def child(args: argparse.Namespace) -> dict:
             return {"status": result.status, "total_cost": result.total_cost, "actions": len(result.steps),
                     "candidates": len(result.candidates), "rounds": result.rounds, "breakdown": result.seconds}
     else:
+        from partnerscore.engine.scoring import score
         from partnerscore.engine.whatif import parse_scenario, whatif
         partner, changes = args.target, parse_scenario(WHATIF_SCENARIO)
         why = args.child == "whatif_why"  # the replay, or the replay and the entities behind each move
+        # The web app passes the partner's score it already shows; computed here, outside the timing.
+        known = score(tables, day, partners=[partner]) if args.child == "whatif_known" else None
 
         def call():
-            result = whatif(tables, partner, day, changes, why=why).to_json()
+            result = whatif(tables, partner, day, changes, why=why, before=known).to_json()
             moved = [a for a in result["areas"] if a["points_after"] != a["points_before"]]
             return {"areas_changed": {a["area"]: [a["points_before"], a["points_after"]] for a in moved}}
 
@@ -152,7 +156,8 @@ def markdown(path: Path) -> str:
                 what = f"`plan {m['target'].replace(':', ' ')}`"
                 result = f"{r['status']}, {r['actions']} action(s), USD {r['total_cost']:,.0f}, {r['candidates']} candidates"
             else:
-                why = " with the entities behind each move" if m["kind"] == "whatif_why" else " (replay)"
+                why = {"whatif_why": " with the entities behind each move",
+                       "whatif_known": " (replay, its score known: the web app)"}.get(m["kind"], " (replay)")
                 what = f"`whatif {m['target']}`, one certification{why}"
                 result = ", ".join(f"{a} {b:g} → {c:g}" for a, (b, c) in m["result"]["areas_changed"].items())
             loads = [r["load_before"][0] for r in m["every_run"]]
@@ -175,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--merge", action="store_true", help="keep the other labels of an earlier results file")
     p.add_argument("--markdown", type=Path, metavar="RESULTS", help="print a results file as Markdown and exit")
-    p.add_argument("--child", choices=("plan", "whatif", "whatif_why"), help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=("plan", *TARGETS), help=argparse.SUPPRESS)
     p.add_argument("--target", help=argparse.SUPPRESS)
     p.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -189,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         db = args.db or demo_db(Path(tmp))
         jobs = [("plan", t) for t in args.plan.split(",") if t]
         if not args.no_whatif:
-            jobs += [("whatif", WHATIF_PARTNER), ("whatif_why", WHATIF_PARTNER)]
+            jobs += [(kind, WHATIF_PARTNER) for kind in ("whatif", "whatif_known", "whatif_why")]
         previous = json.loads(args.out.read_text()) if args.merge and args.out.exists() else {"labels": {}}
         entry = {"db": str(db) if args.db else "demo (built in a temp folder)", "as_of": args.as_of,
                  "started": now_iso(), "machine": machine(), "measurements": []}
