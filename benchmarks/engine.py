@@ -254,14 +254,15 @@ def markdown(path: Path) -> str:
         d, f, sp, r = e.get("duckdb", {}), e.get("floor", {}), e.get("spark") or {}, e.get("ratios", {})
         imp = e.get("import", {})
         batches = f" ({imp['batches']} batches)" if imp.get("batches", 1) > 1 else ""
+        in_batches = f" ({d['partner_batch']} partners a batch)" if d.get("partner_batch") else ""
         spark = "—"
         if sp:
             spark = (f"failed: {sp.get('error_line') or sp['error']}" if "error" in sp else
                      f"{_fmt(sp.get('cold_seconds'), ' s', 1)} / {_fmt(sp.get('warm_seconds'), ' s', 1)}")
         lines.append(" | ".join([
             f"| {e.get('usage_rows', 0):,}", f"{_fmt(imp.get('seconds'), ' s', 1)}{batches}",
-            _fmt(f.get("seconds"), " s"), _fmt(d.get("cold_seconds"), " s", 1), _fmt(d.get("warm_seconds"), " s", 1),
-            f"**{_fmt(r.get('duckdb_warm'), '×', 1)}**", _fmt(d.get("warm_peak_rss_mb"), " MB", 0), spark,
+            _fmt(f.get("seconds"), " s"), _fmt(d.get("cold_seconds"), " s", 1),
+            _fmt(d.get("warm_seconds"), " s", 1) + in_batches, f"**{_fmt(r.get('duckdb_warm'), '×', 1)}**", _fmt(d.get("warm_peak_rss_mb"), " MB", 0), spark,
             _fmt(r.get("spark_warm"), "×", 0), _fmt(sp.get("peak_rss_mb"), " MB", 0),
             {True: "yes", False: "**no**"}.get(sp.get("equal_to_duckdb"), "—") + " |"]))
     for label, e in doc["sizes"].items():
