@@ -199,7 +199,8 @@ def _facts(ctx: Context, partner_id: str, path: str, metric: str) -> ibis.Table:
     """The entities behind one metric, largest contribution first."""
     rule = ctx.area.paths[path][metric]
     facts = FACTS[rule.formula](ctx, rule).filter(_.partner_id == partner_id).drop("partner_id")
-    return facts.order_by(ibis.desc(_.contribution.abs()), "entity")
+    # Every column breaks ties: a replayed explanation lists its facts in the same order as the first.
+    return facts.order_by(ibis.desc(_.contribution.abs()), "entity", "part", "status", "now", "before")
 
 
 def _metric_explanation(rule: MetricRule, m, rows: list[dict]) -> MetricExplanation:
