@@ -126,6 +126,7 @@ def test_the_operator_roll_up_sorts_every_partner_and_area_and_exports_parquet(s
     assert len(rows) == 2 * 6
     points = [float(r["points"]) for r in rows]
     assert points == sorted(points, reverse=True) and rows[0]["partner_id"] == "P1"
+    assert {r["partner_id"]: r["name"] for r in rows} == {"P1": "Contoso MSP", "P2": "Fabrikam CSP"}
     assert pq.read_table(out).num_rows == 2 * (4 + 5 + 5 + 5 + 5 + 4)
 
 
@@ -173,8 +174,8 @@ def test_the_import_log_table_shows_every_file_name_whole(small_dataset: Path, t
 
 
 @pytest.mark.parametrize("fmt, expected", [
-    ("table", ["4650404", "modern_work", "smb", "100.00", "yes", "—"]),
-    ("csv", ["4650404", "modern_work", "smb", "100.0", "True", ""]),
+    ("table", ["4650404", "Tailspin Distribution", "modern_work", "smb", "100.00", "yes", "—"]),
+    ("csv", ["4650404", "Tailspin Distribution", "modern_work", "smb", "100.0", "True", ""]),
 ], ids=["The roll-up table reads like score, and names no weakest metric where every metric is at its maximum",
         "The roll-up CSV keeps qualified a boolean and points a number"])
 def test_the_roll_up_row_of_an_area_at_its_maximum(demo_db: Path, fmt, expected):

@@ -155,13 +155,15 @@ def score(
             partner = [provider, *resellers_of(tables, provider)]
         report = score_tables(tables, day, partners=partner, batch=batch,
                               recorded_on=parse_day(recorded_on) if recorded_on else None)
+        listed = tables.partners.select("partner_id", "name").to_pyarrow().to_pylist() if roll_up else []
+        names = {row["partner_id"]: row["name"] for row in listed}
     if parquet is not None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         pq.write_table(pa.Table.from_pylist(render.score_rows(report)), parquet)
     if roll_up:
-        render.roll_up(report, fmt, sort)
+        render.roll_up(report, fmt, sort, names)
     else:
         render.scores(report, fmt)
 

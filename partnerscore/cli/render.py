@@ -78,8 +78,8 @@ def score_rows(report: ScoreReport) -> list[dict]:
     return rows
 
 
-def roll_up(report: ScoreReport, fmt: Format, sort: str = "points") -> None:
-    """One row per partner and area: points, track, qualification and the weakest metric.
+def roll_up(report: ScoreReport, fmt: Format, sort: str = "points", names: dict[str, str] | None = None) -> None:
+    """One row per partner and area: the partner's name, points, track, qualification and the weakest metric.
 
     CSV and JSON keep `qualified` a boolean and `points` a number; the table reads like `score`'s
     (yes/no, two decimals). An area whose every metric is at its maximum has no weakest metric.
@@ -88,7 +88,8 @@ def roll_up(report: ScoreReport, fmt: Format, sort: str = "points") -> None:
     for partner in report.partners:
         for area in partner.areas:
             weakest = min(area.metrics, key=lambda m: m.points / m.max_points)
-            rows.append({"partner_id": partner.partner_id, "area": area.area, "track": area.track,
+            rows.append({"partner_id": partner.partner_id, "name": (names or {}).get(partner.partner_id),
+                         "area": area.area, "track": area.track,
                          "points": round_half_up(area.points), "qualified": area.qualified,
                          "weakest_metric": None if weakest.points >= weakest.max_points else
                          f"{weakest.metric} {round_half_up(weakest.points):g}/{weakest.max_points}"})
