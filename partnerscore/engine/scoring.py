@@ -15,7 +15,7 @@ from datetime import date
 import ibis
 from ibis import _
 
-from partnerscore.engine.attribution import covered_once, covered_usage, mark_shared, usage_with_subscription
+from partnerscore.engine.attribution import covered_once, mark_shared, usage_with_subscription
 from partnerscore.ledger.associations import Ledger, crediting, ledger_as_of
 from partnerscore.engine.connect import TABLE_NAMES, Tables, drop_materialized
 from partnerscore.engine.metrics import CLASSIFIERS, FORMULAS, PERCENT_FORMULAS
@@ -52,9 +52,8 @@ def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date
         if ctx.partners:
             credits = credits.filter(credits.partner_id.isin(ctx.partners))
         credits = ctx.materialize(mark_shared(credits, tables.subscriptions))
-        # The pairs are computed once: covered_once reads them twice, which Spark would recompute.
-        pairs = ctx.materialize(covered_usage(tables, Ledger(holding, credits), month, extra=("shared",)))
-        ctx.covered = ctx.materialize(covered_once(pairs, rules.associations.type_groups.values()))
+        ctx.covered = ctx.materialize(covered_once(tables, Ledger(holding, credits), month,
+                                                   rules.associations.type_groups.values()))
         yield ctx
     finally:
         for name, _sql in ctx.plan.temporaries:

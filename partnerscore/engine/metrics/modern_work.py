@@ -25,19 +25,22 @@ PROMOTION_HISTORY_YEARS = 10
 
 
 def tenant_months(ctx: Context, counts: list[str], workloads: list[str], eligible: dict,
-                  by_type: bool) -> ibis.Table:
-    """Per partner (and type), tenant and month: the size flags and summed paid/active units.
+                  by_type: bool, months: list[date] | None = None) -> ibis.Table:
+    """Per partner (and type), tenant and month: the size flags and summed paid/active units; only
+    of `months` when given (a metric that reads a few months spares grouping the whole history).
 
     Computed once per run (Modern Work and Security metrics share it).
     """
-    key = ("tenant_months", tuple(counts), tuple(workloads), repr(eligible), by_type)
-    return ctx.shared(key, lambda: _tenant_months(ctx, counts, workloads, eligible, by_type))
+    key = ("tenant_months", tuple(counts), tuple(workloads), repr(eligible), by_type, tuple(months or ()))
+    return ctx.shared(key, lambda: _tenant_months(ctx, counts, workloads, eligible, by_type, months))
 
 
 def _tenant_months(ctx: Context, counts: list[str], workloads: list[str], eligible: dict,
-                   by_type: bool) -> ibis.Table:
+                   by_type: bool, months: list[date] | None) -> ibis.Table:
     keep = ("type_group",) if by_type else ()
     rows = covered_rows(ctx, counts, workloads, by_type=by_type)
+    if months is not None:
+        rows = rows.filter(rows.month.isin(months))
     keys = ["partner_id", *keep, "tenant_id", "month"]
     per_workload = rows.group_by(*keys, "workload_key").aggregate(
         paid=_.paid_units.sum().fill_null(0), active=_.active_units.sum().fill_null(0))
@@ -51,11 +54,18 @@ def _tenant_months(ctx: Context, counts: list[str], workloads: list[str], eligib
         paid=per_workload.paid.sum(), active=per_workload.active.sum())
 
 
+def promotion_chain(eligible: dict, month: date) -> list[date]:
+    """The months whose tenant flags decide eligibility in `month`: `month` itself, and with the
+    promoted-tenant recursion the same month of each earlier year within the history horizon."""
+    years = PROMOTION_HISTORY_YEARS if eligible.get("promoted_stays_eligible") else 0
+    return [add_months(month, -12 * k) for k in range(years + 1)]
+
+
 def eligible_in(tm: ibis.Table, eligible: dict, month: date, keys: list[str]) -> ibis.Table:
     """Tenants eligible in `month`, with the promoted-tenant recursion where the path has it."""
     if not eligible.get("promoted_stays_eligible"):
         return tm.filter((tm.month == month) & tm.in_range).select(*keys, "tenant_id")
-    chain = [add_months(month, -12 * k) for k in range(PROMOTION_HISTORY_YEARS + 1)]
+    chain = promotion_chain(eligible, month)
     flags = tm.filter(tm.month.isin(chain)).group_by(*keys, "tenant_id").aggregate(
         **{f"a{k}": (tm.in_range & (tm.month == m)).any() for k, m in enumerate(chain)},
         **{f"o{k}": (tm.above & (tm.month == m)).any() for k, m in enumerate(chain)},
@@ -70,6 +80,11 @@ def eligible_in(tm: ibis.Table, eligible: dict, month: date, keys: list[str]) ->
     return flags.filter(chained).select(*keys, "tenant_id")
 
 
+def _eligibility_months(ctx: Context, eligible: dict) -> list[date]:
+    """The months whose flags decide eligibility in M and in M-12."""
+    return sorted(set(promotion_chain(eligible, ctx.m())) | set(promotion_chain(eligible, ctx.m(-12))))
+
+
 def net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
     """Eligible tenants covered by the path's types in M minus those in M-12 (R10)."""
     return net_result(ctx, net_customer_adds_facts(ctx, rule), rule)
@@ -78,7 +93,9 @@ def net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
 def net_customer_adds_facts(ctx: Context, rule: MetricRule) -> ibis.Table:
     """Per tenant: eligible in M (`now`) and in M-12 (`year_ago`) through the path's types."""
     p = rule.params
-    tm = tenant_months(ctx, p["counts"], ctx.workloads(p["workloads"]), p["eligible_tenant"], by_type=False)
+    months = _eligibility_months(ctx, p["eligible_tenant"])
+    tm = tenant_months(ctx, p["counts"], ctx.workloads(p["workloads"]), p["eligible_tenant"], by_type=False,
+                       months=months)
     now = eligible_in(tm, p["eligible_tenant"], ctx.m(), ["partner_id"]).mutate(now=True)
     then = eligible_in(tm, p["eligible_tenant"], ctx.m(-12), ["partner_id"]).mutate(year_ago=True)
     joined = join_on(now, then, ["partner_id", "tenant_id"], how="outer")
@@ -102,7 +119,9 @@ def type_facts(ctx: Context, rule: MetricRule) -> ibis.Table:
 def _type_facts(ctx: Context, p: dict) -> ibis.Table:
     types, workloads, eligible = list(p["by_type"]), ctx.workloads(p["workloads"]), p["eligible_tenant"]
     keys = ["partner_id", "type_group"]
-    tm = tenant_months(ctx, types, workloads, eligible, by_type=True)
+    # M and M-12 with their promotion chains, and the TTM, where a covering association's first month lies.
+    months = sorted(set(_eligibility_months(ctx, eligible)) | set(ctx.ttm()))
+    tm = tenant_months(ctx, types, workloads, eligible, by_type=True, months=months)
     now = eligible_in(tm, eligible, ctx.m(), keys).mutate(in_now=True)
     then = eligible_in(tm, eligible, ctx.m(-12), keys).mutate(in_then=True)
     tenants = join_on(now, then, [*keys, "tenant_id"], how="outer")
