@@ -79,22 +79,45 @@ def since_column(group: str) -> str:
 
 
 def mark_shared(credits: ibis.Table, subscriptions: ibis.Table) -> ibis.Table:
-    """The credits with `shared`: whether another credit of the same partner touches the same tenant.
+    """The credits with `shared`: whether another credit of the same partner may cover a usage row
+    this one covers, so that `covered_once` must group their pairs.
 
-    A usage row belongs to one tenant (the importer rejects a row whose tenant is not its
-    subscription's), so only credits of one partner on one tenant can cover a row twice. The tenant a
-    credit touches is its subscription's when it names one (attribution matches those on the
-    subscription alone), else its own tenant.
+    What a credit covers (`covered_usage`) is narrowed to a scope: the tenant it touches (its
+    subscription's when it names one, outside CPOR OSU; else its own), the subscription it names
+    (none: any of the tenant's) and, for CPOR OSU, its workload (other types: any). Two credits may
+    cover one row only if their scopes meet: same partner and tenant, and subscriptions and workloads
+    equal or left open. A usage row belongs to one tenant (the importer rejects a row whose tenant is
+    not its subscription's), so this is a superset of the credits that do cover a row twice: months
+    and licensing programs are left out. Credits that cover no usage (TPOR) are never shared.
     """
     owners = subscriptions.select(o_sub=_.subscription_id, o_tenant=_.tenant_id)
     joined = credits.left_join(owners, credits.subscription_id == owners.o_sub)
-    touched = ibis.ifelse(joined.subscription_id.notnull() & (joined.type_group != "CPOR_OSU"),
-                          joined.o_tenant, joined.tenant_id)
-    marked = joined.mutate(touched_tenant=touched).drop("o_sub", "o_tenant")
-    counts = marked.group_by(c_partner=_.partner_id, c_tenant=_.touched_tenant).aggregate(n=_.count())
-    shared = marked.left_join(counts, [marked.partner_id == counts.c_partner,
-                                       marked.touched_tenant == counts.c_tenant])
-    return shared.mutate(shared=shared.n.fill_null(1) > 1).drop("c_partner", "c_tenant", "n", "touched_tenant")
+    osu = joined.type_group == "CPOR_OSU"
+    named = joined.subscription_id.notnull() & ~osu & (joined.type_group != "TPOR")
+    tenant_wide_csp = (joined.type_group == "CSP") & joined.subscription_id.isnull()
+    scoped = joined.mutate(
+        s_covers=named | osu | tenant_wide_csp,
+        s_tenant=ibis.ifelse(named, joined.o_tenant, joined.tenant_id),
+        s_workload=ibis.ifelse(osu, joined.workload_key, ibis.null("string")),
+    ).drop("o_sub", "o_tenant")
+    scopes = scoped.filter(_.s_covers).group_by(
+        k_partner=_.partner_id, k_tenant=_.s_tenant, k_sub=_.subscription_id, k_workload=_.s_workload,
+    ).aggregate(n=_.count())
+    # Per scope, the credits whose scope meets it (itself included): more than one means shared.
+    a, b = scopes.view(), scopes.view()
+    meeting = a.join(b, [
+        a.k_partner == b.k_partner, a.k_tenant == b.k_tenant,
+        a.k_sub.isnull() | b.k_sub.isnull() | (a.k_sub == b.k_sub),
+        a.k_workload.isnull() | b.k_workload.isnull() | (a.k_workload == b.k_workload),
+    ]).select(m_partner=a.k_partner, m_tenant=a.k_tenant, m_sub=a.k_sub, m_workload=a.k_workload, n=b.n)
+    met = meeting.group_by("m_partner", "m_tenant", "m_sub", "m_workload").aggregate(met=_.n.sum())
+    shared = scoped.left_join(met, [
+        scoped.partner_id == met.m_partner, scoped.s_tenant.identical_to(met.m_tenant),
+        scoped.subscription_id.identical_to(met.m_sub), scoped.s_workload.identical_to(met.m_workload)])
+    # A covering credit without a tenant matches no scope: counted as shared, the safe side.
+    flag = shared.s_covers & (shared.met.fill_null(2) > 1)
+    return shared.mutate(shared=flag).drop(
+        "s_covers", "s_tenant", "s_workload", "m_partner", "m_tenant", "m_sub", "m_workload", "met")
 
 
 def covered_once(tables: Tables, ledger: Ledger, last_month: date, groups: Iterable[str]) -> ibis.Table:

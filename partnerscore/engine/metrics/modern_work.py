@@ -32,18 +32,30 @@ def tenant_months(ctx: Context, counts: list[str], workloads: list[str], eligibl
     Computed once per run (Modern Work and Security metrics share it).
     """
     key = ("tenant_months", tuple(counts), tuple(workloads), repr(eligible), by_type, tuple(months or ()))
-    return ctx.shared(key, lambda: _tenant_months(ctx, counts, workloads, eligible, by_type, months))
+    return ctx.shared(key, lambda: _tenant_months(
+        workload_months(ctx, counts, workloads, by_type, months), eligible, by_type))
 
 
-def _tenant_months(ctx: Context, counts: list[str], workloads: list[str], eligible: dict,
-                   by_type: bool, months: list[date] | None) -> ibis.Table:
-    keep = ("type_group",) if by_type else ()
-    rows = covered_rows(ctx, counts, workloads, by_type=by_type)
-    if months is not None:
-        rows = rows.filter(rows.month.isin(months))
-    keys = ["partner_id", *keep, "tenant_id", "month"]
-    per_workload = rows.group_by(*keys, "workload_key").aggregate(
-        paid=_.paid_units.sum().fill_null(0), active=_.active_units.sum().fill_null(0))
+def workload_months(ctx: Context, counts: list[str], workloads: list[str], by_type: bool,
+                    months: list[date] | None) -> ibis.Table:
+    """Per partner (and type), tenant, month and workload: the covered paid and active units.
+
+    Computed once per run: an area's paths group the same covered rows and differ only in the size
+    flags `tenant_months` reads from these sums.
+    """
+    def build() -> ibis.Table:
+        rows = covered_rows(ctx, counts, workloads, by_type=by_type)
+        if months is not None:
+            rows = rows.filter(rows.month.isin(months))
+        keys = ["partner_id", *(("type_group",) if by_type else ()), "tenant_id", "month", "workload_key"]
+        return rows.group_by(*keys).aggregate(
+            paid=_.paid_units.sum().fill_null(0), active=_.active_units.sum().fill_null(0))
+
+    return ctx.shared(("workload_months", tuple(counts), tuple(workloads), by_type, tuple(months or ())), build)
+
+
+def _tenant_months(per_workload: ibis.Table, eligible: dict, by_type: bool) -> ibis.Table:
+    keys = ["partner_id", *(("type_group",) if by_type else ()), "tenant_id", "month"]
     low, high = eligible["min_paid_units"], eligible.get("max_paid_units")
     in_range = per_workload.paid >= low
     above = per_workload.paid > (high if high is not None else per_workload.paid)
@@ -80,9 +92,11 @@ def eligible_in(tm: ibis.Table, eligible: dict, month: date, keys: list[str]) ->
     return flags.filter(chained).select(*keys, "tenant_id")
 
 
-def _eligibility_months(ctx: Context, eligible: dict) -> list[date]:
-    """The months whose flags decide eligibility in M and in M-12."""
-    return sorted(set(promotion_chain(eligible, ctx.m())) | set(promotion_chain(eligible, ctx.m(-12))))
+def _eligibility_months(ctx: Context) -> list[date]:
+    """The months whose flags may decide eligibility in M and in M-12: the promotion chains of both,
+    whether or not a path promotes tenants, so that the paths share one `workload_months` table."""
+    promoting = {"promoted_stays_eligible": True}
+    return sorted(set(promotion_chain(promoting, ctx.m())) | set(promotion_chain(promoting, ctx.m(-12))))
 
 
 def net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
@@ -93,7 +107,7 @@ def net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
 def net_customer_adds_facts(ctx: Context, rule: MetricRule) -> ibis.Table:
     """Per tenant: eligible in M (`now`) and in M-12 (`year_ago`) through the path's types."""
     p = rule.params
-    months = _eligibility_months(ctx, p["eligible_tenant"])
+    months = _eligibility_months(ctx)
     tm = tenant_months(ctx, p["counts"], ctx.workloads(p["workloads"]), p["eligible_tenant"], by_type=False,
                        months=months)
     now = eligible_in(tm, p["eligible_tenant"], ctx.m(), ["partner_id"]).mutate(now=True)
@@ -120,7 +134,7 @@ def _type_facts(ctx: Context, p: dict) -> ibis.Table:
     types, workloads, eligible = list(p["by_type"]), ctx.workloads(p["workloads"]), p["eligible_tenant"]
     keys = ["partner_id", "type_group"]
     # M and M-12 with their promotion chains, and the TTM, where a covering association's first month lies.
-    months = sorted(set(_eligibility_months(ctx, eligible)) | set(ctx.ttm()))
+    months = sorted(set(_eligibility_months(ctx)) | set(ctx.ttm()))
     tm = tenant_months(ctx, types, workloads, eligible, by_type=True, months=months)
     now = eligible_in(tm, eligible, ctx.m(), keys).mutate(in_now=True)
     then = eligible_in(tm, eligible, ctx.m(-12), keys).mutate(in_then=True)
