@@ -40,8 +40,9 @@ def usage_with_subscription(tables: Tables, last_month: date) -> ibis.Table:
     return joined.select(*USAGE_COLUMNS)
 
 
-def covered_usage(tables: Tables, ledger: Ledger, last_month: date) -> ibis.Table:
-    """Every (usage row, crediting association) pair where the association covers the row (R2)."""
+def covered_usage(tables: Tables, ledger: Ledger, last_month: date, extra: tuple[str, ...] = ()) -> ibis.Table:
+    """Every (usage row, crediting association) pair where the association covers the row (R2);
+    `extra` names further credit columns to carry along."""
     # Each branch joins the stored usage table itself (no shared filtered copy, which DuckDB would
     # materialise as a common table expression) to its credits first, and only then to the
     # subscriptions for the program and cloud: the credits are the selective side, so a few
@@ -65,11 +66,11 @@ def covered_usage(tables: Tables, ledger: Ledger, last_month: date) -> ibis.Tabl
         u, a = tables.usage.view(), assocs.view()
         pairs = u.join(a, [*keys(u, a), u.month <= last_month, *in_force_for(u, a)]).select(
             *[u[c] for c in USAGE_COLUMNS if c not in ("program", "cloud")],
-            *[a[c] for c in ASSOCIATION_COLUMNS])
+            *[a[c] for c in (*ASSOCIATION_COLUMNS, *extra)])
         with_sub = pairs.join(subs, pairs.subscription_id == subs.s_id)
         if programs is not None:
             with_sub = with_sub.filter(with_sub.program.isin(programs))
-        parts.append(with_sub.select(*USAGE_COLUMNS, *ASSOCIATION_COLUMNS))
+        parts.append(with_sub.select(*USAGE_COLUMNS, *ASSOCIATION_COLUMNS, *extra))
     return ibis.union(*parts)
 
 
@@ -128,20 +129,18 @@ def covered_once(tables: Tables, ledger: Ledger, last_month: date, groups: Itera
     Computed once per run, it spares every metric a de-duplication of the covered pairs: "covered by
     any of these groups" becomes a test of non-null columns. The ledger's credits carry `shared`
     (`mark_shared`): the pairs of unshared credits are unique already and pass through; only the pairs
-    of shared credits are grouped. The two kinds are attributed separately rather than from one table
-    of pairs, so no engine stores or recomputes the whole set of pairs. The usage key (month,
-    subscription, workload) identifies a row, so their measures are taken with `max`.
+    of shared credits are grouped. The pairs are one expression read by both branches and never
+    stored as a table: DuckDB computes them once within the statement (writing all of them to a table
+    cost 2 s of a 10M-row recompute), and as `shared` is a credit column Spark pushes each branch's
+    filter into the credits it joins. The usage key (month, subscription, workload) identifies a
+    row, so their measures are taken with `max`.
     """
     groups = sorted(set(groups))
-
-    def pairs(shared: bool) -> ibis.Table:
-        credits = ledger.credits.filter(ledger.credits.shared == shared)
-        return covered_usage(tables, Ledger(ledger.holding, credits), last_month)
-
-    single = pairs(False)
+    pairs = covered_usage(tables, ledger, last_month, extra=("shared",))
+    single = pairs.filter(~pairs.shared)
     single = single.select("partner_id", *ROW_KEY, *MEASURES, **{
         since_column(g): ibis.ifelse(single.type_group == g, single.start_month, ibis.null("date")) for g in groups})
-    several = pairs(True)
+    several = pairs.filter(pairs.shared)
     several = several.group_by("partner_id", *ROW_KEY).aggregate(
         **{c: several[c].max() for c in MEASURES},
         **{since_column(g): several.start_month.min(where=several.type_group == g) for g in groups})
