@@ -10,13 +10,14 @@ from pathlib import Path
 class StatementTimer:
     """Times every SQL statement the engine runs (temporary tables, final query, drops).
 
-    It wraps the module-level functions the engine calls (`connect.materialize_sql` when a run builds
-    its expressions, `plan.materialize_sql` / `plan.query_arrow` / `plan.drop_materialized` when it
-    replays a plan); nothing in the engine changes.
+    It wraps the module-level functions the engine calls (`metrics.base.materialize_sql` when a run
+    builds its expressions, `plan.materialize_sql` / `plan.query_arrow` / `plan.drop_materialized` when
+    it replays a plan); nothing in the engine changes.
     """
 
     def __init__(self) -> None:
-        from partnerscore.engine import connect, plan, scoring
+        from partnerscore.engine import plan, scoring
+        from partnerscore.engine.metrics import base
 
         self.records: list[tuple[str, str, float]] = []
 
@@ -30,7 +31,7 @@ class StatementTimer:
                     self.records.append((kind, name, time.perf_counter() - start))
             return timed
 
-        connect.materialize_sql = wrap("temporary", connect.materialize_sql)
+        base.materialize_sql = wrap("temporary", base.materialize_sql)
         plan.materialize_sql = wrap("temporary", plan.materialize_sql)
         plan.query_arrow = wrap("final", plan.query_arrow)
         plan.drop_materialized = wrap("drop", plan.drop_materialized)

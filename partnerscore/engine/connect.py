@@ -52,19 +52,8 @@ def open_parquet(folder: Path | str, backend) -> Tables:
                              for name in TABLE_NAMES))
 
 
-def materialize(backend, expr: ibis.Table, name: str) -> str:
-    """Compute `expr` once into a temporary table `name`; returns the SQL it ran.
-
-    Many metrics read the same covered usage; computing it once keeps both engines from
-    re-running the attribution joins per metric (and keeps Spark's query plans small).
-    """
-    sql = backend.compile(expr)
-    materialize_sql(backend, sql, name)
-    return sql
-
-
 def temporary_table(backend, name: str, schema) -> ibis.Table:
-    """A table made by `materialize`, typed as the expression it came from.
+    """A table made by `materialize_sql`, typed as the expression it came from.
 
     The engine may store a wider type than Ibis inferred (DuckDB sums BIGINT into HUGEINT).
     """
@@ -72,7 +61,7 @@ def temporary_table(backend, name: str, schema) -> ibis.Table:
 
 
 def drop_materialized(backend, name: str) -> None:
-    """Free a table made by `materialize`."""
+    """Free a table made by `materialize_sql`."""
     if backend.name == "pyspark":
         backend._session.catalog.dropTempView(name)
     else:

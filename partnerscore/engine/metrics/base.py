@@ -19,7 +19,7 @@ import ibis
 import pyarrow as pa
 
 from partnerscore.engine.attribution import MEASURES, ROW_KEY, since_column
-from partnerscore.engine.connect import Tables, materialize, query_arrow, temporary_table
+from partnerscore.engine.connect import Tables, materialize_sql, query_arrow, temporary_table
 from partnerscore.engine.months import add_months, month_range
 from partnerscore.engine.plan import Plan, new_run_id
 from partnerscore.ingest.tables import MICROS_PER_DOLLAR
@@ -78,10 +78,20 @@ class Context:
         return query_arrow(self.tables.backend, sql).cast(schema)
 
     def materialize(self, expr: ibis.Table) -> ibis.Table:
-        """Compute `expr` once into a temporary table, recorded in the run's plan and dropped at its end."""
-        name = f"ps_{self.plan.run_id}_{len(self.plan.temporaries)}"
-        sql = materialize(self.tables.backend, expr, name)
-        self.plan.temporaries.append((name, sql))
+        """Compute `expr` once into a temporary table, recorded in the run's plan and dropped at its end.
+
+        Many metrics read the same intermediate tables; computing each once keeps both engines from
+        re-running the attribution joins per metric (and keeps Spark's query plans small). An
+        expression that compiles to the SQL of a table already made in this run reuses that table:
+        metrics that build the same intermediate under different cache keys (e.g. the same covered
+        MCV for four Business Applications metrics with different thresholds) compute it once.
+        """
+        sql = self.tables.backend.compile(expr)
+        name = next((n for n, made in self.plan.temporaries if made == sql), None)
+        if name is None:
+            name = f"ps_{self.plan.run_id}_{len(self.plan.temporaries)}"
+            materialize_sql(self.tables.backend, sql, name)
+            self.plan.temporaries.append((name, sql))
         return temporary_table(self.tables.backend, name, expr.schema())
 
 
