@@ -155,17 +155,22 @@ def score(
             partner = [provider, *resellers_of(tables, provider)]
         report = score_tables(tables, day, partners=partner, batch=batch,
                               recorded_on=parse_day(recorded_on) if recorded_on else None)
-        listed = tables.partners.select("partner_id", "name").to_pyarrow().to_pylist() if roll_up else []
-        names = {row["partner_id"]: row["name"] for row in listed}
+        names = _partner_names(tables)
     if parquet is not None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pylist(render.score_rows(report)), parquet)
+        pq.write_table(pa.Table.from_pylist(render.score_rows(report, names)), parquet)
     if roll_up:
         render.roll_up(report, fmt, sort, names)
     else:
-        render.scores(report, fmt)
+        render.scores(report, fmt, names)
+
+
+def _partner_names(tables: Tables) -> dict[str, str]:
+    """Partner ID -> name, so that every score output names the partner beside its ID."""
+    listed = tables.partners.select("partner_id", "name").to_pyarrow().to_pylist()
+    return {row["partner_id"]: row["name"] for row in listed}
 
 
 @command()
@@ -235,8 +240,9 @@ def demo(
     if db.exists():
         db.unlink()
     _import(folder, db)
-    report = score_tables(open_duckdb(db), parse_day(as_of))
-    render.scores(report, fmt)
+    tables = open_duckdb(db)
+    report = score_tables(tables, parse_day(as_of))
+    render.scores(report, fmt, _partner_names(tables))
     render.info(f"next: partnerscore explain {report.partners[0].partner_id} modern_work --db {db} --as-of {as_of}")
 
 
