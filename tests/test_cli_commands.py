@@ -100,6 +100,18 @@ def test_import_then_score_from_the_database(small_dataset: Path, tmp_path: Path
     assert "rows added: partners 0, customers 0, subscriptions 0, associations 0, usage 0" in again.stderr
 
 
+def test_an_update_of_some_tables_says_which_tables_it_read(small_dataset: Path, tmp_path: Path):
+    db = tmp_path / "p.duckdb"
+    assert run("import", small_dataset, "--db", db).exit_code == 0
+    update = tmp_path / "update"
+    update.mkdir()
+    (update / "partners.csv").write_text("partner_id,name\nG1,Contoso Group\n")
+    result = run("import", update, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().endswith(
+        ": ok; tables read: partners (the others are kept as stored); rows added: partners 1")
+
+
 def test_a_bad_row_fails_the_import_with_one_line_naming_file_row_and_column(small_dataset: Path, tmp_path: Path):
     lines = (small_dataset / "associations.csv").read_text().splitlines()
     lines.append("A9,P1,DPOR,T1,S1,,,2024-13-01,")

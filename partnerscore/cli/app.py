@@ -102,7 +102,9 @@ def _database(source: Path | None, db: Path) -> Iterator[Path]:
 
 @command("import")
 def import_command(
-    dataset: Annotated[Path, typer.Argument(help="Data-set folder of CSV or Parquet files (data contract).")],
+    dataset: Annotated[Path, typer.Argument(help=(
+        "Data-set folder of CSV or Parquet files (data contract). Into a database that already holds an "
+        "import, the folder may hold only some tables (e.g. partners.csv alone): an update."))],
     db: DbOption = None,
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows, quarantine the bad.")] = False,
     engine: EngineOption = None,
@@ -112,13 +114,14 @@ def import_command(
 ) -> None:
     """Import a data set into the database; bad rows are reported and quarantined.
 
+    A first import needs every table the data contract requires; later ones may bring only some.
+
     With --engine spark the canonical tables are also written as Parquet (`<db>.parquet/`) for Spark.
     """
     database = db or default_db()
     report = _import(dataset, database, skip_bad_rows, source)
     render.error_lines(str(bad) for bad in report.rejected)
-    added = ", ".join(f"{table} {n}" for table, n in report.rows_added.items())
-    render.info(f"import {report.import_id}: {report.status}; rows added: {added}")
+    render_imports.imported(report)
     if (engine or setting("engine", "duckdb")) == "spark":
         from partnerscore.engine.spark import parquet_store
 
