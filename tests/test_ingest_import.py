@@ -330,7 +330,7 @@ def test_a_partners_only_folder_is_refused_as_a_first_import(tmp_path: Path) -> 
     assert [(b.file, b.row) for b in failed.value.bad_rows] == [
         ("customers.csv", 0), ("subscriptions.csv", 0), ("associations.csv", 0), ("usage.csv", 0)]
     assert all("which a first import needs" in b.reason for b in failed.value.bad_rows)
-    assert snapshot(db) == dict.fromkeys(CANONICAL, [])
+    assert snapshot(db) == {table: [] for table in CANONICAL}
     assert [r.status for r in list_imports(db)] == ["failed"]
 
 

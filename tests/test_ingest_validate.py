@@ -178,9 +178,9 @@ CASES = [
                   "add the column and import again"],
                  id="A file without a required column is rejected as a whole"),
     pytest.param([remove_file("usage.csv")],
-                 ["usage.csv:0: the data set has no usage.csv or usage.parquet, which a first import needs (it "
-                  "needs partners, customers, subscriptions, associations and usage); add the file: only a store "
-                  "that already holds an import takes a folder of some tables only"],
+                 [("usage.csv:0: the data set has no usage.csv or usage.parquet, which a first import needs (it "
+                   "needs partners, customers, subscriptions, associations and usage); add the file: only a store "
+                   "that already holds an import takes a folder of some tables only")],
                  id="A first import without a required file is rejected, saying which tables a first import needs"),
     pytest.param([parquet_copy("usage")],
                  ["usage.csv:0: both usage.csv and usage.parquet are present; keep one of the two files"],
