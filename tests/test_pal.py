@@ -102,34 +102,16 @@ def test_pal_link_without_a_ledger_links_and_says_the_global_account_check_was_n
     assert arm.tenant.links[SP]["properties"]["partnerId"] == "4650100"
 
 
-@pytest.fixture(scope="module")
-def pc_ledger(tmp_path_factory) -> Path:
-    """A ledger imported from the Partner Center sample downloads (global account 4650100 in `PGAMpnId`)."""
-    db = tmp_path_factory.mktemp("pc") / "pc.duckdb"
-    import_dataset(Path(__file__).parent / "data" / "partner_center", db, source="partner-center")
-    return db
-
-
-def test_pal_link_refuses_the_global_account_id_of_a_partner_center_ledger(arm: StandIn, pc_ledger: Path):
-    result = pal("link", "--partner-id", "4650100", "--db", str(pc_ledger))
-    assert result.exit_code == 1, result.output
-    assert ("error: 4650100 is a global account (PGA) Partner ID: the ledger lists its locations 4650101 (Contoso "
-            "Cloud Services - Seattle), 4650102 (Contoso Cloud Services - Dublin). PAL credits a location's "
-            "Partner ID; link one of those, e.g. `partnerscore pal link --partner-id 4650101`; "
-            f"{NOTHING_SENT}") in result.output
-    assert arm.requests == [] and arm.tenant.links == {}
-
-
-@pytest.mark.parametrize("partner_id, noted", [("4650404", True), ("4650101", False)], ids=[
-    "A Partner ID that a Partner Center ledger does not list is linked with a note that it was not checked",
+@pytest.mark.parametrize("partner_id, noted", [("4650100", True), ("4650101", False)], ids=[
+    "A global account ID that a Partner Center ledger does not list is linked with a note that it was not checked",
     "A location ID that the ledger lists is linked without a note",
 ])
-def test_pal_link_notes_a_partner_id_the_ledger_does_not_list(arm: StandIn, pc_ledger: Path, partner_id: str,
-                                                              noted: bool):
-    result = pal("link", "--partner-id", partner_id, "--db", str(pc_ledger))
+def test_pal_link_notes_a_partner_id_the_ledger_does_not_list(arm: StandIn, tmp_path, partner_id: str, noted: bool):
+    db = tmp_path / "pc.duckdb"
+    import_dataset(Path(__file__).parent / "data" / "partner_center", db, source="partner-center")
+    result = pal("link", "--partner-id", partner_id, "--db", str(db))
     assert result.exit_code == 0, result.output
-    note = (f"note: {partner_id} is not a partner in {pc_ledger}, so whether it is a global account (PGA) ID was "
-            "not checked")
+    note = f"note: {partner_id} is not a partner in {db}, so whether it is a global account (PGA) ID was not checked"
     assert (note in result.output) is noted
     assert arm.tenant.links[SP]["properties"]["partnerId"] == partner_id
 

@@ -76,15 +76,10 @@ def imported(tmp_path_factory) -> Path:
 
 STORED = [
     pytest.param(
-        "SELECT partner_id, name, parent_partner_id FROM partners WHERE partner_id <> '4650100' ORDER BY 1",
-        [("4650101", "Contoso Cloud Services - Seattle", "4650100"),
-         ("4650102", "Contoso Cloud Services - Dublin", "4650100"), ("4650401", "Northwind Traders", None)],
-        id="Each location Partner ID is a partner under its global account (PGAMpnId), and so is a reseller its "
-           "indirect provider names"),
-    pytest.param(
-        "SELECT name, role, parent_partner_id FROM partners WHERE partner_id = '4650100'",
-        [("global account 4650100", None, None)],
-        id="The global account is a partner too, named after its ID since no download gives its name"),
+        "SELECT partner_id, name FROM partners ORDER BY 1",
+        [("4650101", "Contoso Cloud Services - Seattle"), ("4650102", "Contoso Cloud Services - Dublin"),
+         ("4650401", "Northwind Traders")],
+        id="Each location Partner ID is a partner, and so is a reseller its indirect provider names"),
     pytest.param(
         "SELECT count(*), count(*) FILTER (segment = 'smb'), count(*) FILTER (segment = 'enterprise') FROM customers",
         [(8, 5, 3)],
@@ -184,7 +179,7 @@ def test_partner_center_import_reports_its_downloads_and_rows(tmp_path: Path) ->
     assert (report.status, report.rejected, report.warnings) == ("ok", [], [])
     assert report.files == ["AzureUsage.csv", "CustomersAndTenants.csv", "DynamicsUsage.csv", "OfficeUsage.csv",
                             "SeatsSubscriptionsAndRevenue.csv", "TrainingCompletions.csv"]
-    assert report.rows_added == {"partners": 4, "customers": 8, "subscriptions": 9, "associations": 14,
+    assert report.rows_added == {"partners": 3, "customers": 8, "subscriptions": 9, "associations": 14,
                                  "usage": 20, "certifications": 4}
 
 
@@ -267,9 +262,6 @@ BAD_ROWS = [
     pytest.param({"AzureUsage__9__ResellerID": "NW-4650401"},
                  [BadRow("AzureUsage.csv", 9, "ResellerID", f"'NW-4650401' {NOT_A_PARTNER_ID}")],
                  id="A reseller's Partner ID is checked like any Partner ID"),
-    pytest.param({"AzureUsage__3__PGAMpnId": "4650100.0"},
-                 [BadRow("AzureUsage.csv", 3, "PGAMpnId", f"'4650100.0' {NOT_A_PARTNER_ID}")],
-                 id="A global account's Partner ID is checked like any Partner ID"),
     pytest.param({"TrainingCompletions__2__MPNId": ""},
                  [BadRow("TrainingCompletions.csv", 2, "MPNId", "is empty but required")],
                  id="An empty Partner ID is named by download, row and column"),
@@ -324,7 +316,7 @@ def test_the_import_command_reads_partner_center_downloads_with_from(tmp_path: P
     db = tmp_path / "s.duckdb"
     result = runner.invoke(app, ["import", str(SAMPLES), "--from", "partner-center", "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert ("rows added: partners 4, customers 8, subscriptions 9, associations 14, usage 20, certifications 4"
+    assert ("rows added: partners 3, customers 8, subscriptions 9, associations 14, usage 20, certifications 4"
             in result.stderr)
     bad = runner.invoke(app, ["import", str(downloads(tmp_path, OfficeUsage__3__MPNId="x")), "--from",
                               "partner-center", "--db", str(tmp_path / "t.duckdb")])
@@ -337,40 +329,3 @@ def test_an_unknown_source_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="unknown source 'excel'; choose one of contract, partner-center"):
         import_dataset(SAMPLES, tmp_path / "s.duckdb", source="excel")
     assert not (tmp_path / "s.duckdb").exists()
-
-
-#: The account structure a partners.csv adds to the downloads: the global account's real name and role, and the
-#: reseller's indirect provider.
-STRUCTURE = ("partner_id,name,role,parent_partner_id\n"
-             "4650100,Contoso Group,services,\n"
-             "4650401,Northwind Traders,indirect_reseller,4650102\n")
-PARTNERS = "SELECT partner_id, name, role, parent_partner_id FROM partners ORDER BY 1"
-
-
-def test_a_partners_csv_names_the_global_account_and_a_later_import_of_the_downloads_keeps_it(tmp_path: Path):
-    db = tmp_path / "s.duckdb"
-    import_dataset(SAMPLES, db, source="partner-center", now=NOW)
-    (tmp_path / "structure").mkdir()
-    (tmp_path / "structure" / "partners.csv").write_text(STRUCTURE, encoding="utf-8")
-    update = import_dataset(tmp_path / "structure", db, now=NOW)
-    assert (update.tables, update.rows_added["partners"]) == (["partners"], 2)
-    expected = [("4650100", "Contoso Group", "services", None),
-                ("4650101", "Contoso Cloud Services - Seattle", None, "4650100"),
-                ("4650102", "Contoso Cloud Services - Dublin", None, "4650100"),
-                ("4650401", "Northwind Traders", "indirect_reseller", "4650102")]
-    assert query(db, PARTNERS) == expected
-    again = import_dataset(SAMPLES, db, source="partner-center", now=NOW + dt.timedelta(days=1))
-    assert again.rows_added == dict.fromkeys(TABLES, 0)
-    assert query(db, PARTNERS) == expected
-
-
-def test_downloads_without_the_global_account_column_keep_the_stored_parent(tmp_path: Path):
-    db = tmp_path / "s.duckdb"
-    import_dataset(SAMPLES, db, source="partner-center", now=NOW)
-    before = query(db, PARTNERS)
-    office = tmp_path / "office"  # OfficeUsage publishes no PGAMpnId
-    office.mkdir()
-    shutil.copy(SAMPLES / "OfficeUsage.csv", office)
-    report = import_dataset(office, db, source="partner-center", now=NOW)
-    assert report.rows_added["partners"] == 0
-    assert query(db, PARTNERS) == before

@@ -71,8 +71,8 @@ def link(partner_id: PartnerIdOption, db: DbOption = None, arm_endpoint: ArmEndp
         if not knows_partner(tables, partner_id):
             render.warning_lines([(
                 f"note: {partner_id} is not a partner in {database}, so whether it is a global account (PGA) ID "
-                "was not checked; PAL credits a location's Partner ID (Partner Center › Account settings › "
-                "Identifiers)")])
+                "was not checked (a Partner Center import keeps only location IDs); PAL credits a location's "
+                "Partner ID (Partner Center › Account settings › Identifiers)")])
     else:
         render.warning_lines([f"note: no ledger at {database}; not checked whether {partner_id} is a global account ID"])
     azure = _azure(arm_endpoint)

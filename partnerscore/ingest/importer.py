@@ -99,7 +99,7 @@ def import_dataset(path: Path | str, db: Store, *, skip_bad_rows: bool = False,
             if failed:
                 con.rollback()
             else:
-                report.rows_added = _write(con, report, dataset, progress)
+                report.rows_added = _write(con, report, progress)
                 report.status = "partial" if report.rejected else "ok"
                 record_import(con, report, dataset)
                 drop_work_tables(con)
@@ -158,16 +158,14 @@ def _rows_read(dataset: Dataset) -> dict[str, int]:
     return read
 
 
-def _write(con: duckdb.DuckDBPyConnection, report: ImportReport, dataset: Dataset,
-           progress: Progress | None) -> dict[str, int]:
+def _write(con: duckdb.DuckDBPyConnection, report: ImportReport, progress: Progress | None) -> dict[str, int]:
     """Write every table's good rows, in contract order; return rows added per table."""
     added = {}
     for done, table in enumerate(CONTRACT, start=1):
         if table == "associations":
             added[table] = write.append_versions(con, report.import_id, report.imported_at)
         else:
-            raw = dataset.tables.get(table)
-            added[table] = write.upsert(con, table, fills=bool(raw and raw.fills))
+            added[table] = write.upsert(con, table)
         if progress:
             progress("write", done, len(CONTRACT))
     return added

@@ -8,12 +8,7 @@ from, so validation, the quarantine and every error name the original download, 
 importer then validates and writes the translated tables like any other data set.
 
 How the rows translate (docs/partner-center.md has the full table):
-- the contract's partner is the location Partner ID (`MPNId`); its global account (`PGAMpnId`) is its
-  `parent_partner_id`, and a partner of its own named `global account <ID>` unless the ledger or a
-  download row already names it (the downloads give no name for a global account);
-- a partner named only in passing (a global account, a provider's reseller) is added when the ledger
-  lacks it, never replacing a stored row; an empty cell (the downloads give no role) keeps what the
-  ledger holds, such as a role or parent from a partners.csv;
+- the contract's partner is the location Partner ID (`MPNId`); the global (PGA) ID is not stored;
 - `PartnerAttributionType` gives the association type; an association spans the months it appears in,
   and ends with the last month it appears in when that is before the download's last month;
 - usage facts come only from rows whose duplicate-row flag is 0, so a fact repeated for several
@@ -48,7 +43,6 @@ from partnerscore.ingest.readers import (
     FILE,
     FORMATS,
     FROM,
-    IF_NEW,
     LINE,
     ROW,
     Dataset,
@@ -67,7 +61,7 @@ ROLES = ("pga_id", "partner_id", "partner_name", "customer_name", "tenant_id", "
 #: Per contract table, the role each column is translated from (for naming the download's header).
 #: The `reseller` variant is a row made from an indirect provider's row that names its reseller.
 COLUMN_ROLES: dict[str, dict[str, str]] = {
-    "partners": {"partner_id": "partner_id", "name": "partner_name", "parent_partner_id": "pga_id"},
+    "partners": {"partner_id": "partner_id", "name": "partner_name"},
     "customers": {"tenant_id": "tenant_id", "name": "customer_name", "country": "country", "segment": "segment"},
     "subscriptions": {"subscription_id": "subscription_id", "tenant_id": "tenant_id", "program": "sales_channel",
                       "cloud": "product", "start_date": "subscription_start", "end_date": "subscription_end"},
@@ -82,8 +76,6 @@ COLUMN_ROLES: dict[str, dict[str, str]] = {
 }
 RESELLER_ROLES = {"partners": {"partner_id": "reseller_id", "name": "reseller_name"},
                   "associations": {"partner_id": "reseller_id", "indirect_provider_id": "partner_id"}}
-#: The `pga` variant: a global account's own row, made from a location's row that names it.
-PGA_ROLES = {"partners": {"partner_id": "pga_id", "name": "pga_id"}}
 
 
 class PartnerCenterError(DatasetError):
@@ -161,12 +153,9 @@ def _translate(con: duckdb.DuckDBPyConnection, downloads: list[Download],
                    for c in CONTRACT[table]}
         text = pa.table({name: col.cast(pa.string()) for name, col in columns.items()})
         text = text.append_column(ROW, pa.array(range(1, data.num_rows + 1), pa.int64()))
-        for hidden in (FILE, LINE, FROM, IF_NEW):
-            if hidden in data.column_names:
-                text = text.append_column(hidden, data[hidden])
-        # The downloads give no partner role, so an empty one keeps what the ledger holds.
-        tables[table] = RawTable(table, f"Partner Center {table}", text, headers=_headers(table, downloads),
-                                 fills=table == "partners")
+        for hidden in (FILE, LINE, FROM):
+            text = text.append_column(hidden, data[hidden])
+        tables[table] = RawTable(table, f"Partner Center {table}", text, headers=_headers(table, downloads))
     return tables, problems
 
 
@@ -177,8 +166,6 @@ def _headers(table: str, downloads: list[Download]) -> dict[str, dict[str, str]]
         headers[d.file] = {c: d.header(r) for c, r in COLUMN_ROLES[table].items() if r in d.headers}
         via = {c: d.header(r) for c, r in RESELLER_ROLES.get(table, {}).items() if r in d.headers}
         headers[f"{d.file}|reseller"] = {**headers[d.file], **via}
-        pga = {c: d.header(r) for c, r in PGA_ROLES.get(table, {}).items() if r in d.headers}
-        headers[f"{d.file}|pga"] = {**headers[d.file], **pga}
     return headers
 
 
@@ -226,9 +213,6 @@ def _untranslatable(con: duckdb.DuckDBPyConnection, downloads: list[Download], s
         UNION ALL
         SELECT {FILE}, {LINE}, 'reseller_id', '''' || reseller_id || '''' || {not_id}
         FROM pc_norm WHERE reseller_id IS NOT NULL AND NOT regexp_full_match(reseller_id, {pattern})
-        UNION ALL
-        SELECT {FILE}, {LINE}, 'pga_id', '''' || pga_id || '''' || {not_id}
-        FROM pc_norm WHERE pga_id IS NOT NULL AND NOT regexp_full_match(pga_id, {pattern})
         UNION ALL
         SELECT {FILE}, {LINE}, 'attribution', CASE WHEN attribution IS NULL THEN 'is empty but required'
                ELSE '''' || attribution || ''' is not a partner attribution type partnerscore knows '

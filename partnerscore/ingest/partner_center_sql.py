@@ -9,7 +9,7 @@ association, the first row of a usage fact).
 
 from __future__ import annotations
 
-from partnerscore.ingest.readers import FILE, FROM, IF_NEW, LINE
+from partnerscore.ingest.readers import FILE, FROM, LINE
 
 DATE_FORMATS = "['%Y-%m-%d', '%m/%d/%Y', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%m/%d/%Y %I:%M:%S %p']"
 MONTH_FORMATS = "['%Y-%m-%d', '%Y-%m', '%m/%d/%Y', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%m/%d/%Y %I:%M:%S %p']"
@@ -29,28 +29,15 @@ def date_sql(expr: str) -> str:
 NEWEST = f"month_n DESC NULLS LAST, {FILE}, {LINE}"
 #: An indirect provider's CSP row that names its reseller: the reseller is the CSP_INDIRECT partner.
 VIA_RESELLER = "assoc_type = 'CSP_DIRECT' AND reseller_id IS NOT NULL"
-#: A row naming the global account (PGA) of its location, when that is another Partner ID.
-PGA = "pga_id IS NOT NULL AND pga_id <> partner_id"
-#: The name a global account gets when no download row names it: the downloads give only its ID.
-PGA_NAME = "'global account ' || pga_id"
 
 TRANSLATIONS: dict[str, str] = {
-    # A location's row names its global account (PGA), which becomes its parent_partner_id and, when
-    # no row names it as a location, a partner of its own (`_if_new`: the downloads give no name for it,
-    # so a stored row, perhaps named by a partners.csv, is never replaced). A reseller named on its
-    # provider's row is also only added. Location rows first, then resellers, then global accounts.
     "partners": f"""
-        SELECT partner_id, name,
-               arg_max(pga_id, month_n) FILTER (WHERE {PGA}) OVER (PARTITION BY partner_id) AS parent_partner_id,
-               kind > 0 AS {IF_NEW}, {FILE}, {LINE}, {FROM} FROM (
-            SELECT partner_id, partner_name AS name, pga_id, 0 AS kind, month_n, {FILE}, {LINE}, {FILE} AS {FROM}
-            FROM pc_ok
+        SELECT partner_id, name, {FILE}, {LINE}, {FROM} FROM (
+            SELECT partner_id, partner_name AS name, month_n, {FILE}, {LINE}, {FILE} AS {FROM} FROM pc_ok
             UNION ALL
-            SELECT reseller_id, reseller_name, NULL, 1, month_n, {FILE}, {LINE}, {FILE} || '|reseller' FROM pc_ok
-            WHERE {VIA_RESELLER}
-            UNION ALL
-            SELECT pga_id, {PGA_NAME}, NULL, 2, month_n, {FILE}, {LINE}, {FILE} || '|pga' FROM pc_ok WHERE {PGA})
-        QUALIFY row_number() OVER (PARTITION BY partner_id ORDER BY kind, {NEWEST}) = 1""",
+            SELECT reseller_id, reseller_name, month_n, {FILE}, {LINE}, {FILE} || '|reseller' FROM pc_ok
+            WHERE {VIA_RESELLER})
+        QUALIFY row_number() OVER (PARTITION BY partner_id ORDER BY {NEWEST}) = 1""",
     "customers": f"""
         SELECT tenant_id, coalesce(customer_name, tenant_name) AS name, country, segment_n AS segment,
                {FILE}, {LINE}, {FILE} AS {FROM}

@@ -31,10 +31,7 @@ ROW = "_row"
 #: names its columns. Validation adds them to a table read from one file (`file`, `_row`, `file`); a
 #: table translated from other files (Partner Center downloads) carries its own.
 FILE, LINE, FROM = "_file", "_line", "_from"
-#: A row that only adds what the store lacks and never replaces a stored row (true), such as a global
-#: account the Partner Center downloads name without a name of its own; validation adds it (null).
-IF_NEW = "_if_new"
-HIDDEN = {ROW, FILE, LINE, FROM, IF_NEW}
+HIDDEN = {ROW, FILE, LINE, FROM}
 FORMATS = ("csv", "parquet")
 
 
@@ -48,9 +45,6 @@ class RawTable:
     problems: list[BadRow] = field(default_factory=list)
     #: For a translated table: per `_from` key, contract column -> the source header it came from.
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: Whether an empty cell means "the source does not say" (a translated table), so that a row
-    #: replacing a stored one keeps the stored value there; in a contract file it means missing.
-    fills: bool = False
 
     @property
     def columns(self) -> set[str]:

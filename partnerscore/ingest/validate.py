@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from partnerscore.errors import BadRow
 from partnerscore.ingest import checks
-from partnerscore.ingest.readers import FILE, FROM, IF_NEW, LINE, ROW, Dataset, RawTable
+from partnerscore.ingest.readers import FILE, FROM, LINE, ROW, Dataset, RawTable
 from partnerscore.ingest.tables import CONTRACT, REQUIRED_TABLES
 from partnerscore.rules.names import cert_key, is_known_workload, workload_key
 
@@ -127,8 +127,6 @@ def _register(con: duckdb.DuckDBPyConnection, table: str, raw: RawTable | None) 
     if FILE not in data.column_names:  # read from one file: each row is where it was read
         file = pa.array([raw.file if raw else f"{table}.csv"] * data.num_rows, pa.string())
         data = data.append_column(FILE, file).append_column(LINE, data[ROW]).append_column(FROM, file)
-    if IF_NEW not in data.column_names:
-        data = data.append_column(IF_NEW, pa.nulls(data.num_rows, pa.bool_()))
     con.register(f"ps_raw_{table}", data)
 
 

@@ -2,9 +2,7 @@
 
 `canonical_select` turns the text cells of `ps_good_<table>` into the stored columns (dates, micro-dollars,
 normalised names and enumerations). Partners, customers, subscriptions, usage and certifications are
-upserted by key: an identical row is no change, a different one replaces the stored row. Two exceptions
-serve translated sources: a row flagged `_if_new` is only added, never replacing a stored row, and in a
-table that `fills`, an empty cell keeps the stored value rather than erasing it. Associations
+upserted by key: an identical row is no change, a different one replaces the stored row. Associations
 are a ledger: a row is only ever added, as a new version, when no stored version of the same
 `association_id` has the same contract fields. Each function returns the number of rows it added or
 replaced, so re-importing a data set reports 0 everywhere.
@@ -17,7 +15,7 @@ from datetime import datetime
 import duckdb
 
 from partnerscore.ingest.checks import enum_value
-from partnerscore.ingest.readers import IF_NEW, ROW
+from partnerscore.ingest.readers import ROW
 from partnerscore.ingest.tables import MICROS_PER_DOLLAR
 
 #: Key of each upserted table; its other stored columns are compared to tell a change.
@@ -80,30 +78,24 @@ CANONICAL: dict[str, dict[str, str]] = {
 
 
 def canonical_select(table: str) -> str:
-    """SQL selecting the good rows of `table` as stored columns, plus `_row` and `_if_new`, in row order."""
+    """SQL selecting the good rows of `table` as stored columns, plus `_row`, in row order."""
     columns = ", ".join(f"{sql} AS {name}" for name, sql in CANONICAL[table].items())
     joins = {"associations": " LEFT JOIN ps_workloads w USING (workload)",
              "usage": " JOIN ps_workloads w USING (workload)",
              "certifications": " JOIN ps_certs k USING (certification)"}.get(table, "")
-    return f"SELECT r.{ROW}, r.{IF_NEW}, {columns} FROM ps_good_{table} r{joins}"
+    return f"SELECT r.{ROW}, {columns} FROM ps_good_{table} r{joins}"
 
 
-def upsert(con: duckdb.DuckDBPyConnection, table: str, *, fills: bool = False) -> int:
-    """Insert new rows of `table` and replace changed ones; return how many rows were added or replaced.
-
-    A row flagged `_if_new` is inserted only when its key is not stored. With `fills`, an empty cell of a
-    replacing row keeps the stored value.
-    """
+def upsert(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Insert new rows of `table` and replace changed ones; return how many rows were added or replaced."""
     key = KEYS[table]
     columns = list(CANONICAL[table])
     on = " AND ".join(f"s.{k} = n.{k}" for k in key)
-    value = {c: f"coalesce(n.{c}, s.{c})" if fills and c not in key else f"n.{c}" for c in columns}
-    differs = " OR ".join(f"s.{c} IS DISTINCT FROM {value[c]}" for c in columns if c not in key)
+    differs = " OR ".join(f"s.{c} IS DISTINCT FROM n.{c}" for c in columns if c not in key)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ps_changed AS
-        SELECT {", ".join(f"{v} AS {c}" for c, v in value.items())}
-        FROM ({canonical_select(table)}) n LEFT JOIN {table} s ON {on}
-        WHERE s.{key[0]} IS NULL OR (NOT coalesce(n.{IF_NEW}, false) AND ({differs}))""")
+        SELECT n.* FROM ({canonical_select(table)}) n LEFT JOIN {table} s ON {on}
+        WHERE s.{key[0]} IS NULL OR {differs}""")
     names = ", ".join(columns)
     # Delete and insert rather than INSERT OR REPLACE: that needs a primary-key index, and DuckDB keeps
     # such an index in memory whole (usage has none, see tables.STORED).
