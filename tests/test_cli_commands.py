@@ -21,7 +21,7 @@ def run(*args: str):
     return result
 
 
-def test_score_on_a_dataset_folder_prints_exactly_the_contract_json(small_dataset: Path):
+def test_score_on_a_dataset_folder_prints_the_contract_json_with_only_the_partner_name_added(small_dataset: Path):
     result = run("score", small_dataset, "--as-of", "2026-10-31", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -29,7 +29,7 @@ def test_score_on_a_dataset_folder_prints_exactly_the_contract_json(small_datase
     assert doc["as_of"] == "2026-10-31"
     assert [p["partner_id"] for p in doc["partners"]] == ["P1", "P2"]
     for partner in doc["partners"]:
-        assert set(partner) == {"partner_id", "areas"}
+        assert list(partner) == ["partner_id", "name", "areas"]
         assert [a["area"] for a in partner["areas"]] == list(AREAS)
         for area in partner["areas"]:
             assert set(area) == {"area", "track", "points", "qualified", "metrics"}
@@ -59,6 +59,38 @@ def test_score_csv_has_one_row_per_partner_area_and_metric(small_dataset: Path):
     assert rows[0].keys() >= {"partner_id", "area", "track", "metric", "value", "points", "qualified"}
 
 
+def _score_names(fmt: str, stdout: str, parquet: Path) -> dict[str, str | None]:
+    """Partner ID -> the name a `score` output gives it, read from the output in format `fmt`."""
+    if fmt == "table":
+        titles = [line.split(" — PCS")[0] for line in stdout.splitlines() if " — PCS as of " in line]
+        return {title.split(" ", 1)[0]: title.split(" ", 1)[1].strip("()") for title in titles}
+    if fmt == "json":
+        return {p["partner_id"]: p["name"] for p in json.loads(stdout)["partners"]}
+    if fmt == "csv":
+        return {r["partner_id"]: r["name"] for r in csv.DictReader(io.StringIO(stdout))}
+    import pyarrow.parquet as pq
+
+    return {r["partner_id"]: r["name"] for r in pq.read_table(parquet).to_pylist()}
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "parquet"], ids=[
+    "Each per-partner score table is headed by the partner's ID and name",
+    "The score JSON gives each partner's name next to its ID",
+    "The score CSV has a name column next to partner_id",
+    "The score Parquet file has a name column next to partner_id"])
+def test_every_score_output_names_the_partner(small_dataset: Path, tmp_path: Path, fmt: str):
+    parquet = tmp_path / "scores.parquet"
+    result = run("score", small_dataset, "--as-of", "2026-10-31", "--parquet", parquet,
+                 "--format", "table" if fmt == "parquet" else fmt)
+    assert result.exit_code == 0, result.output
+    assert _score_names(fmt, result.stdout, parquet) == {"P1": "Contoso MSP", "P2": "Fabrikam CSP"}
+    if fmt in ("csv", "parquet"):
+        import pyarrow.parquet as pq
+
+        header = next(csv.reader(io.StringIO(result.stdout))) if fmt == "csv" else pq.read_schema(parquet).names
+        assert header[1:3] == ["partner_id", "name"]
+
+
 def test_import_then_score_from_the_database(small_dataset: Path, tmp_path: Path):
     db = tmp_path / "p.duckdb"
     assert run("import", small_dataset, "--db", db).exit_code == 0
@@ -66,6 +98,18 @@ def test_import_then_score_from_the_database(small_dataset: Path, tmp_path: Path
     assert table.exit_code == 0 and "infrastructure" in table.stdout
     again = run("import", small_dataset, "--db", db)
     assert "rows added: partners 0, customers 0, subscriptions 0, associations 0, usage 0" in again.stderr
+
+
+def test_an_update_of_some_tables_says_which_tables_it_read(small_dataset: Path, tmp_path: Path):
+    db = tmp_path / "p.duckdb"
+    assert run("import", small_dataset, "--db", db).exit_code == 0
+    update = tmp_path / "update"
+    update.mkdir()
+    (update / "partners.csv").write_text("partner_id,name\nG1,Contoso Group\n")
+    result = run("import", update, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().endswith(
+        ": ok; tables read: partners (the others are kept as stored); rows added: partners 1")
 
 
 def test_a_bad_row_fails_the_import_with_one_line_naming_file_row_and_column(small_dataset: Path, tmp_path: Path):

@@ -292,3 +292,65 @@ def test_open_store_twice_keeps_the_data(tmp_path: Path) -> None:
 def test_import_of_a_path_that_is_not_a_folder_says_so(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="is not a folder"):
         import_dataset(tmp_path / "nowhere", tmp_path / "store.duckdb")
+
+
+#: The account structure alone: a global account G1 over the location P1, and a new reseller P4 of P2,
+#: a provider only the store holds (P2 and P3 untouched).
+STRUCTURE = ("partner_id,name,role,parent_partner_id\n"
+             "G1,Contoso Group,services,\n"
+             "P1,Contoso Cloud,direct_bill,G1\n"
+             "P4,Litware Resale,indirect_reseller,P2\n")
+
+
+def partners_only(tmp_path: Path, text: str = STRUCTURE, name: str = "structure") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "partners.csv").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_a_partners_only_folder_updates_a_store_that_holds_an_import(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    others = snapshot(db, CANONICAL[1:])
+    report = import_dataset(partners_only(tmp_path), db, now=NOW)
+    assert (report.status, report.tables, report.files) == ("ok", ["partners"], ["partners.csv"])
+    assert report.rows_added == dict.fromkeys(CANONICAL, 0) | {"partners": 3}
+    assert one(db, "SELECT partner_id, name, parent_partner_id FROM partners ORDER BY 1") == [
+        ("G1", "Contoso Group", None), ("P1", "Contoso Cloud", "G1"),
+        ("P2", "Fabrikam Distribution", None), ("P3", "Northwind Resale", "P2"), ("P4", "Litware Resale", "P2")]
+    assert snapshot(db, CANONICAL[1:]) == others
+
+
+def test_a_partners_only_folder_is_refused_as_a_first_import(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    global_and_location = STRUCTURE.split("P4,")[0]  # no reference outside the folder
+    with pytest.raises(ImportFailed) as failed:
+        import_dataset(partners_only(tmp_path, global_and_location), db, now=NOW)
+    assert [(b.file, b.row) for b in failed.value.bad_rows] == [
+        ("customers.csv", 0), ("subscriptions.csv", 0), ("associations.csv", 0), ("usage.csv", 0)]
+    assert all("which a first import needs" in b.reason for b in failed.value.bad_rows)
+    assert snapshot(db) == {table: [] for table in CANONICAL}
+    assert [r.status for r in list_imports(db)] == ["failed"]
+
+
+def test_the_same_partners_only_update_imported_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    import_dataset(partners_only(tmp_path), db, now=NOW)
+    before = snapshot(db)
+    again = import_dataset(partners_only(tmp_path, name="again"), db, now=NOW)
+    assert again.rows_added == dict.fromkeys(CANONICAL, 0)
+    assert snapshot(db) == before
+
+
+def test_a_partners_only_update_naming_an_unknown_parent_changes_nothing_and_is_quarantined(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    before = snapshot(db)
+    bad = partners_only(tmp_path, STRUCTURE + "P2,Fabrikam Distribution,indirect_provider,G404\n")
+    with pytest.raises(ImportFailed) as failed:
+        import_dataset(bad, db, now=NOW)
+    assert snapshot(db) == before
+    assert list_quarantine(db, failed.value.import_id) == [
+        BadRow("partners.csv", 4, "parent_partner_id", "'G404' is not in partners.csv or in the store")]

@@ -102,7 +102,9 @@ def _database(source: Path | None, db: Path) -> Iterator[Path]:
 
 @command("import")
 def import_command(
-    dataset: Annotated[Path, typer.Argument(help="Data-set folder of CSV or Parquet files (data contract).")],
+    dataset: Annotated[Path, typer.Argument(help=(
+        "Data-set folder of CSV or Parquet files (data contract). Into a database that already holds an "
+        "import, the folder may hold only some tables (e.g. partners.csv alone): an update."))],
     db: DbOption = None,
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows, quarantine the bad.")] = False,
     engine: EngineOption = None,
@@ -112,13 +114,14 @@ def import_command(
 ) -> None:
     """Import a data set into the database; bad rows are reported and quarantined.
 
+    A first import needs every table the data contract requires; later ones may bring only some.
+
     With --engine spark the canonical tables are also written as Parquet (`<db>.parquet/`) for Spark.
     """
     database = db or default_db()
     report = _import(dataset, database, skip_bad_rows, source)
     render.error_lines(str(bad) for bad in report.rejected)
-    added = ", ".join(f"{table} {n}" for table, n in report.rows_added.items())
-    render.info(f"import {report.import_id}: {report.status}; rows added: {added}")
+    render_imports.imported(report)
     if (engine or setting("engine", "duckdb")) == "spark":
         from partnerscore.engine.spark import parquet_store
 
@@ -155,17 +158,22 @@ def score(
             partner = [provider, *resellers_of(tables, provider)]
         report = score_tables(tables, day, partners=partner, batch=batch,
                               recorded_on=parse_day(recorded_on) if recorded_on else None)
-        listed = tables.partners.select("partner_id", "name").to_pyarrow().to_pylist() if roll_up else []
-        names = {row["partner_id"]: row["name"] for row in listed}
+        names = _partner_names(tables)
     if parquet is not None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pq.write_table(pa.Table.from_pylist(render.score_rows(report)), parquet)
+        pq.write_table(pa.Table.from_pylist(render.score_rows(report, names)), parquet)
     if roll_up:
         render.roll_up(report, fmt, sort, names)
     else:
-        render.scores(report, fmt)
+        render.scores(report, fmt, names)
+
+
+def _partner_names(tables: Tables) -> dict[str, str]:
+    """Partner ID -> name, so that every score output names the partner beside its ID."""
+    listed = tables.partners.select("partner_id", "name").to_pyarrow().to_pylist()
+    return {row["partner_id"]: row["name"] for row in listed}
 
 
 @command()
@@ -235,8 +243,9 @@ def demo(
     if db.exists():
         db.unlink()
     _import(folder, db)
-    report = score_tables(open_duckdb(db), parse_day(as_of))
-    render.scores(report, fmt)
+    tables = open_duckdb(db)
+    report = score_tables(tables, parse_day(as_of))
+    render.scores(report, fmt, _partner_names(tables))
     render.info(f"next: partnerscore explain {report.partners[0].partner_id} modern_work --db {db} --as-of {as_of}")
 
 

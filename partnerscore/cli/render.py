@@ -64,14 +64,19 @@ def info(line: str) -> None:
     err.print(line, soft_wrap=True, markup=False)
 
 
-def score_rows(report: ScoreReport) -> list[dict]:
-    """One flat row per partner, area and metric (CSV form of a report)."""
+def named(partner_id: str, names: dict[str, str] | None) -> dict:
+    """`partner_id` and, right after it, the partner's `name` (None when the ledger has no name for it)."""
+    return {"partner_id": partner_id, "name": (names or {}).get(partner_id)}
+
+
+def score_rows(report: ScoreReport, names: dict[str, str] | None = None) -> list[dict]:
+    """One flat row per partner, area and metric (CSV and Parquet form of a report), the partner named."""
     rows = []
     for partner in report.partners:
         for area in partner.areas:
             for metric in area.metrics:
                 rows.append({
-                    "as_of": report.as_of.isoformat(), "partner_id": partner.partner_id, "area": area.area,
+                    "as_of": report.as_of.isoformat(), **named(partner.partner_id, names), "area": area.area,
                     "track": area.track, "area_points": round_half_up(area.points), "qualified": area.qualified,
                     "metric": metric.metric, "value": metric.value, "points": round_half_up(metric.points),
                     "max_points": metric.max_points})
@@ -88,8 +93,7 @@ def roll_up(report: ScoreReport, fmt: Format, sort: str = "points", names: dict[
     for partner in report.partners:
         for area in partner.areas:
             weakest = min(area.metrics, key=lambda m: m.points / m.max_points)
-            rows.append({"partner_id": partner.partner_id, "name": (names or {}).get(partner.partner_id),
-                         "area": area.area, "track": area.track,
+            rows.append({**named(partner.partner_id, names), "area": area.area, "track": area.track,
                          "points": round_half_up(area.points), "qualified": area.qualified,
                          "weakest_metric": None if weakest.points >= weakest.max_points else
                          f"{weakest.metric} {round_half_up(weakest.points):g}/{weakest.max_points}"})
@@ -104,20 +108,27 @@ def roll_up(report: ScoreReport, fmt: Format, sort: str = "points", names: dict[
     write_rows(rows, fmt, f"every partner as of {report.as_of}")
 
 
-def scores(report: ScoreReport, fmt: Format) -> None:
-    """A score report: the contract's JSON, flat CSV, or one table per partner."""
+def scores(report: ScoreReport, fmt: Format, names: dict[str, str] | None = None) -> None:
+    """A score report: the contract's JSON, flat CSV, or one table per partner, each naming the partner.
+
+    JSON is the data contract's document with one field added, `name` after each `partner_id`.
+    """
     if fmt is Format.json:
-        write_json(report.to_json())
+        doc = report.to_json()
+        doc["partners"] = [{**named(p["partner_id"], names), **p} for p in doc["partners"]]
+        write_json(doc)
         return
     if fmt is Format.csv:
-        write_rows(score_rows(report), fmt, "scores")
+        write_rows(score_rows(report, names), fmt, "scores")
         return
     metric_names = ["net_customer_adds", "intermediate_certifications", "advanced_certifications",
                     "usage_growth", "deployments"]
     short = {"net_customer_adds": "net adds", "intermediate_certifications": "interm.",
              "advanced_certifications": "advanced", "usage_growth": "growth", "deployments": "deploy."}
     for partner in report.partners:
-        table = Table(title=f"{partner.partner_id} — PCS as of {report.as_of} (rules {report.rules_version})",
+        name = (names or {}).get(partner.partner_id)
+        label = f"{partner.partner_id} ({name})" if name else partner.partner_id
+        table = Table(title=f"{label} — PCS as of {report.as_of} (rules {report.rules_version})",
                       title_justify="left")
         for column in ("area", "track", "points", "qualified", *[short[m] for m in metric_names]):
             table.add_column(column, justify="left" if column in ("area", "track") else "right")

@@ -1,4 +1,4 @@
-"""Presentation of the import log (`partnerscore imports`).
+"""Presentation of an import's report line (`partnerscore import`) and of the import log (`partnerscore imports`).
 
 JSON keeps `files` a list; CSV shows it as one comma-separated cell, the table as a comma-separated
 list one file a line. The table stacks the three row counts in one column and the time under the date,
@@ -14,9 +14,23 @@ from rich.table import Table
 
 from partnerscore.cli import render
 from partnerscore.cli.options import Format
+from partnerscore.ingest.importer import ImportReport
 from partnerscore.ingest.quarantine import ImportRecord
+from partnerscore.ingest.tables import REQUIRED_TABLES
 
 IMPORT_COLUMNS = ("import_id", "source", "imported_at", "files", "rows_read", "rows_added", "rows_rejected", "status")
+
+
+def imported(report: ImportReport) -> None:
+    """The one report line of an import (stderr): its id, status and rows added per table.
+
+    An update that brought only some tables names the tables read and counts only those; the line
+    of a complete data set lists every table.
+    """
+    partial = any(t not in report.tables for t in REQUIRED_TABLES)
+    read = f"tables read: {', '.join(report.tables)} (the others are kept as stored); " if partial else ""
+    added = ", ".join(f"{t} {n}" for t, n in report.rows_added.items() if not partial or t in report.tables)
+    render.info(f"import {report.import_id}: {report.status}; {read}rows added: {added}")
 
 
 def import_rows(records: Sequence[ImportRecord]) -> list[dict]:

@@ -130,15 +130,20 @@ def _repeat_check(table: str, column: str, key: list[str], what: str, join: str 
             f"FROM ps_raw_{table} r {join} WHERE {not_null}) WHERE _row > first")
 
 
-def reference_check(table: str, column: str, target: str, id_column: str, target_file: str) -> str:
-    """Cells naming an id that neither a good row of `target` in this data set nor the store holds."""
+def reference_check(table: str, column: str, target: str, id_column: str, target_file: str,
+                    good: str | None = None) -> str:
+    """Cells naming an id that neither a good row of `target` in this data set nor the store holds.
+
+    `good` is the SQL of the good `target` rows when they are not yet in `ps_good_<target>` (a table
+    referring to itself, such as a partner's `parent_partner_id`).
+    """
     value = quoted(f"r.{column}")
     return f"""
         SELECT r._row, '{column}', CASE WHEN b.first IS NULL
             THEN {value} || {literal(f' is not in {target_file} or in the store')}
             ELSE {value} || ' names a rejected row (' || b.first_file || ':' || b.first || ')' END
         FROM ps_raw_{table} r
-        LEFT JOIN (SELECT {id_column} AS id FROM ps_good_{target}
+        LEFT JOIN (SELECT {id_column} AS id FROM {good or f"ps_good_{target}"}
                    UNION SELECT {id_column} FROM {target}) g ON r.{column} = g.id
         LEFT JOIN (SELECT {id_column} AS id, arg_min(_line, _row) AS first, arg_min(_file, _row) AS first_file
                    FROM ps_raw_{target} GROUP BY 1) b

@@ -44,7 +44,8 @@ class ImportReport:
 
     `status` is `ok` (nothing rejected), `partial` (bad rows skipped and quarantined) or `failed`
     (nothing imported). `rows_added` counts new rows, replaced rows and new association versions, so a
-    re-import of the same data set reports 0 for every table.
+    re-import of the same data set reports 0 for every table. `tables` are the contract tables the data
+    set held, in contract order: an update of a store may bring only some (the others stay as stored).
     """
 
     import_id: str
@@ -52,6 +53,7 @@ class ImportReport:
     imported_at: datetime
     files: list[str]
     rows_read: dict[str, int]
+    tables: list[str] = field(default_factory=lambda: list(CONTRACT))
     rows_added: dict[str, int] = field(default_factory=dict)
     rejected: list[BadRow] = field(default_factory=list)
     warnings: list[BadRow] = field(default_factory=list)
@@ -65,7 +67,8 @@ def import_dataset(path: Path | str, db: Store, *, skip_bad_rows: bool = False,
     """Import the data-set folder `path` into the store `db`.
 
     Args:
-        path: a folder holding `<table>.csv` or `<table>.parquet` per contract table, or (with
+        path: a folder holding `<table>.csv` or `<table>.parquet` per contract table (into a store
+            that already holds an import, only some tables: an update), or (with
             `source="partner-center"`) Partner Center Insights download files.
         db: the store's file path (created if missing) or an open connection not inside a transaction.
         skip_bad_rows: import the good rows and quarantine the bad ones, instead of failing.
@@ -78,13 +81,14 @@ def import_dataset(path: Path | str, db: Store, *, skip_bad_rows: bool = False,
 
     Raises:
         DatasetError: `path` is not a folder, or a Partner Center file is not a known download.
-        ImportFailed: some rows are bad and `skip_bad_rows` is false; nothing was imported.
+        ImportFailed: some rows are bad and `skip_bad_rows` is false, or a first import lacks a required
+            table; nothing was imported.
     """
     now = _utc_naive(now)
     dataset = read_source(path, source, progress)
     report = ImportReport(
         import_id=f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}", source=str(Path(path).resolve()),
-        imported_at=now, files=dataset.files, rows_read=_rows_read(dataset))
+        imported_at=now, files=dataset.files, rows_read=_rows_read(dataset), tables=list(dataset.tables))
     with connected(db) as con:
         con.begin()
         try:

@@ -6,8 +6,9 @@ report the exact bad cell as the user wrote it. Column names are trimmed and low
 contract does not know are kept (they show in the quarantine) but nothing else reads them. Cells are
 trimmed, and an empty cell is missing (null). Each table gets a `_row` column: 1 = first data row.
 
-Problems with a whole file (both formats present, unreadable file, a required table absent) are
-`BadRow`s with row 0; a CSV line with the wrong number of fields is a `BadRow` with its row number.
+Problems with a whole file (both formats present, unreadable file) are `BadRow`s with row 0; a CSV line
+with the wrong number of fields is a `BadRow` with its row number. Whether a table may be absent depends
+on the store the data set goes to (a first import needs every required table), so validation checks it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from partnerscore.errors import BadRow, DatasetError
-from partnerscore.ingest.tables import CONTRACT, REQUIRED_TABLES
+from partnerscore.ingest.tables import CONTRACT
 
 #: Name of the row-number column added to every table read.
 ROW = "_row"
@@ -57,11 +58,10 @@ class RawTable:
 
 @dataclass
 class Dataset:
-    """The tables of one data-set folder, and the problems that concern whole files."""
+    """The tables of one data-set folder (each with the problems found reading it)."""
 
     path: Path
     tables: dict[str, RawTable]
-    problems: list[BadRow] = field(default_factory=list)
     #: The files a translated data set was read from, as text tables with `_row`, by file name; the
     #: quarantine shows a rejected row's cells from here.
     sources: dict[str, pa.Table] = field(default_factory=dict)
@@ -81,7 +81,8 @@ def read_dataset(path: Path | str,
         progress: called as `progress("read", tables_done, tables_total)`.
 
     Returns:
-        The tables found (in contract order) and the file-level problems.
+        The tables found (in contract order) and the file-level problems; an absent table is no
+        problem here (see `validate.missing_tables`).
 
     Raises:
         DatasetError: `path` is not a folder.
@@ -92,7 +93,6 @@ def read_dataset(path: Path | str,
                            "usage.csv, …")
     by_name = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
     tables: dict[str, RawTable] = {}
-    problems: list[BadRow] = []
     for done, table in enumerate(CONTRACT, start=1):
         found = [by_name[f"{table}.{fmt}"] for fmt in FORMATS if f"{table}.{fmt}" in by_name]
         if found:
@@ -101,13 +101,9 @@ def read_dataset(path: Path | str,
             tables[table].problems.insert(0, BadRow(
                 found[0].name, 0, None, f"both {found[0].name} and {found[1].name} are present",
                 "keep one of the two files"))
-        elif not found and table in REQUIRED_TABLES:
-            problems.append(BadRow(f"{table}.csv", 0, None,
-                                   f"the data set has no {table}.csv or {table}.parquet",
-                                   "add the file to the data-set folder"))
         if progress:
             progress("read", done, len(CONTRACT))
-    return Dataset(folder, tables, problems)
+    return Dataset(folder, tables)
 
 
 def read_table(table: str, file: Path) -> RawTable:

@@ -10,6 +10,11 @@ appears in a rejected row is reported as such ("names a rejected row (subscripti
 unknown. So the problems listed are exactly the rows that `--skip-bad-rows` would leave out. The good
 rows of each table are left in the temporary table `ps_good_<table>` for the importer;
 `drop_work_tables` removes them.
+
+A data set going into a store that holds no import yet must have every table the contract requires.
+Once the store holds one, a data set may bring only some tables (an update, such as a `partners.csv`
+adding the account structure): the tables present are checked, and their references resolve against
+the store's rows as well as the data set's.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import pyarrow as pa
 from partnerscore.errors import BadRow
 from partnerscore.ingest import checks
 from partnerscore.ingest.readers import FILE, FROM, LINE, ROW, Dataset, RawTable
-from partnerscore.ingest.tables import CONTRACT
+from partnerscore.ingest.tables import CONTRACT, REQUIRED_TABLES
 from partnerscore.rules.names import cert_key, is_known_workload, workload_key
 
 Progress = Callable[[str, int, int], None]
@@ -39,6 +44,8 @@ REFERENCES: dict[tuple[str, str], tuple[str, str]] = {
     ("usage", "subscription_id"): ("subscriptions", "subscription_id"),
     ("certifications", "partner_id"): ("partners", "partner_id"),
 }
+#: References within one table, checked once its other problems are known: (table, column) -> id column.
+SELF_REFERENCES: dict[tuple[str, str], str] = {("partners", "parent_partner_id"): "partner_id"}
 UNKNOWN_WORKLOAD_FIX = "check the spelling against the workload catalogue (rules/workloads.yaml)"
 
 
@@ -63,7 +70,7 @@ def validate(dataset: Dataset, con: duckdb.DuckDBPyConnection,
     Returns:
         The problems (each a `BadRow`), the unknown-workload warnings and the good-row counts.
     """
-    result = Validation(rejected=list(dataset.problems))
+    result = Validation(rejected=missing_tables(dataset, con))
     files = {t: raw.file for t, raw in dataset.tables.items()}
     _register_names(dataset, con)
     for done, table in enumerate(CONTRACT, start=1):
@@ -84,6 +91,21 @@ def validate(dataset: Dataset, con: duckdb.DuckDBPyConnection,
         if progress:
             progress("validate", done, len(CONTRACT))
     return result
+
+
+def missing_tables(dataset: Dataset, con: duckdb.DuckDBPyConnection) -> list[BadRow]:
+    """One problem per required table `dataset` lacks, unless the store `con` already holds an import.
+
+    A first import must bring everything the contract requires; later ones may update some tables only.
+    """
+    absent = [t for t in REQUIRED_TABLES if t not in dataset.tables]
+    if not absent or con.execute("SELECT count(*) FROM imports WHERE status <> 'failed'").fetchall()[0][0]:
+        return []
+    required = ", ".join(REQUIRED_TABLES[:-1]) + f" and {REQUIRED_TABLES[-1]}"
+    return [BadRow(f"{t}.csv", 0, None, f"the data set has no {t}.csv or {t}.parquet, which a first import "
+                   f"needs (it needs {required})", "add the file: only a store that already holds an import "
+                   "takes a folder of some tables only")
+            for t in absent]
 
 
 def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -152,6 +174,11 @@ def _row_problems(con: duckdb.DuckDBPyConnection, table: str, raw: RawTable,
         queries.append(checks.usage_tenant_check())
     sql = " UNION ALL ".join(f"({q})" for q in queries)
     con.execute(f"INSERT INTO ps_bad_{table} {sql}")
+    for (source, column), id_column in SELF_REFERENCES.items():
+        if source == table:  # against the rows of this table found good so far, and the store
+            good = f"(SELECT * FROM ps_raw_{table} ANTI JOIN ps_bad_{table} USING ({ROW}))"
+            con.execute(f"INSERT INTO ps_bad_{table} "
+                        + checks.reference_check(table, column, table, id_column, raw.file, good))
     order = {c.name: i for i, c in enumerate(CONTRACT[table])}
     found = con.sql(f"SELECT b.*, r.{FILE}, r.{LINE}, r.{FROM} FROM ps_bad_{table} b "
                     f"JOIN ps_raw_{table} r USING ({ROW})").fetchall()
