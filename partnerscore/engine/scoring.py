@@ -53,7 +53,8 @@ def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date
             credits = credits.filter(credits.partner_id.isin(ctx.partners))
         credits = ctx.materialize(mark_shared(credits, tables.subscriptions))
         ctx.covered = ctx.materialize(covered_once(tables, Ledger(holding, credits), month,
-                                                   rules.associations.type_groups.values()))
+                                                   rules.associations.type_groups.values(),
+                                                   scan_once=bool(ctx.partners)))
         yield ctx
     finally:
         for name, _sql in ctx.plan.temporaries:
