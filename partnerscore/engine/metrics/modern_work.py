@@ -127,23 +127,20 @@ def type_facts(ctx: Context, rule: MetricRule) -> ibis.Table:
     p = rule.params
     key = ("mw_type_facts", rule.formula.split(".")[0], repr(p["eligible_tenant"]), p["workloads"],
            tuple(p["by_type"]), p.get("active_share"))
-    return ctx.cached(key, lambda: _type_facts(ctx, p))
+    return ctx.shared(key, lambda: _type_facts(ctx, p))
 
 
 def _type_facts(ctx: Context, p: dict) -> ibis.Table:
     types, workloads, eligible = list(p["by_type"]), ctx.workloads(p["workloads"]), p["eligible_tenant"]
     keys = ["partner_id", "type_group"]
-    # M and M-12 with their promotion chains, and the TTM, where a covering association's first month lies.
-    months = sorted(set(_eligibility_months(ctx)) | set(ctx.ttm()))
-    tm = tenant_months(ctx, types, workloads, eligible, by_type=True, months=months)
+    tm = tenant_months(ctx, types, workloads, eligible, by_type=True, months=_eligibility_months(ctx))
     now = eligible_in(tm, eligible, ctx.m(), keys).mutate(in_now=True)
     then = eligible_in(tm, eligible, ctx.m(-12), keys).mutate(in_then=True)
     tenants = join_on(now, then, [*keys, "tenant_id"], how="outer")
     tenants = tenants.mutate(in_now=tenants.in_now.fill_null(False), in_then=tenants.in_then.fill_null(False))
-    covering = (covered_rows(ctx, types, workloads, by_type=True).filter(_.month == ctx.m())
-                .group_by(*keys, "tenant_id").aggregate(first_month=_.since.min()))
-    at_first = tm.select(*keys, "tenant_id", first_month=tm.month, active_first=tm.active, paid_first=tm.paid)
-    covering = join_on(covering, at_first, [*keys, "tenant_id", "first_month"])
+    rows = covered_rows(ctx, types, workloads, by_type=True)
+    covering = (rows.filter(_.month == ctx.m()).group_by(*keys, "tenant_id").aggregate(first_month=_.since.min()))
+    covering = join_on(covering, _first_month_units(ctx, rows, covering), [*keys, "tenant_id"])
     sums = tm.group_by(*keys, "tenant_id").aggregate(
         active_now=tm.active.sum(where=tm.month == ctx.m()), paid_now=tm.paid.sum(where=tm.month == ctx.m()),
         active_then=tm.active.sum(where=tm.month == ctx.m(-12)), paid_then=tm.paid.sum(where=tm.month == ctx.m(-12)))
@@ -159,6 +156,18 @@ def _type_facts(ctx: Context, p: dict) -> ibis.Table:
     deployed_then = f.in_then & share_at_least(f.active_then, f.paid_then, share)
     return f.mutate(late=late, growth=current - baseline, deployed_now=deployed_now & ~already,
                     already_deployed_at_start=deployed_now & already, deployed_then=deployed_then)
+
+
+def _first_month_units(ctx: Context, rows: ibis.Table, covering: ibis.Table) -> ibis.Table:
+    """Active and paid units of each tenant in the first month of its covering association, for the
+    associations started within the TTM (the only ones whose first month is a baseline): summed from
+    those rows alone, where a tenant-month table of the whole TTM would group twelve months for it."""
+    late = covering.filter(covering.first_month > ctx.m(-12)).select(
+        c_partner=_.partner_id, c_type=_.type_group, c_tenant=_.tenant_id, c_month=_.first_month)
+    at_first = rows.join(late, [rows.partner_id == late.c_partner, rows.type_group == late.c_type,
+                                rows.tenant_id == late.c_tenant, rows.month == late.c_month])
+    return at_first.group_by("partner_id", "type_group", "tenant_id").aggregate(
+        active_first=_.active_units.sum(), paid_first=_.paid_units.sum())
 
 
 def _best_type(ctx: Context, rule: MetricRule, per_type: ibis.Table) -> ibis.Table:
