@@ -138,9 +138,7 @@ def _type_facts(ctx: Context, p: dict) -> ibis.Table:
     then = eligible_in(tm, eligible, ctx.m(-12), keys).mutate(in_then=True)
     tenants = join_on(now, then, [*keys, "tenant_id"], how="outer")
     tenants = tenants.mutate(in_now=tenants.in_now.fill_null(False), in_then=tenants.in_then.fill_null(False))
-    rows = covered_rows(ctx, types, workloads, by_type=True)
-    covering = (rows.filter(_.month == ctx.m()).group_by(*keys, "tenant_id").aggregate(first_month=_.since.min()))
-    covering = join_on(covering, _first_month_units(ctx, rows, covering), [*keys, "tenant_id"])
+    covering = _covering(ctx, types, workloads)
     sums = tm.group_by(*keys, "tenant_id").aggregate(
         active_now=tm.active.sum(where=tm.month == ctx.m()), paid_now=tm.paid.sum(where=tm.month == ctx.m()),
         active_then=tm.active.sum(where=tm.month == ctx.m(-12)), paid_then=tm.paid.sum(where=tm.month == ctx.m(-12)))
@@ -156,6 +154,21 @@ def _type_facts(ctx: Context, p: dict) -> ibis.Table:
     deployed_then = f.in_then & share_at_least(f.active_then, f.paid_then, share)
     return f.mutate(late=late, growth=current - baseline, deployed_now=deployed_now & ~already,
                     already_deployed_at_start=deployed_now & already, deployed_then=deployed_then)
+
+
+def _covering(ctx: Context, types: list[str], workloads: list[str]) -> ibis.Table:
+    """Per partner, type and tenant covered in M: the first month of its covering association and,
+    when that association started within the TTM, the tenant's active and paid units in that month.
+
+    Computed once per run: it depends on the types and workloads, not on a path's tenant sizes.
+    """
+    def build() -> ibis.Table:
+        rows = covered_rows(ctx, types, workloads, by_type=True)
+        covering = rows.filter(_.month == ctx.m()).group_by("partner_id", "type_group", "tenant_id").aggregate(
+            first_month=_.since.min())
+        return join_on(covering, _first_month_units(ctx, rows, covering), ["partner_id", "type_group", "tenant_id"])
+
+    return ctx.shared(("mw_covering", tuple(types), tuple(workloads)), build)
 
 
 def _first_month_units(ctx: Context, rows: ibis.Table, covering: ibis.Table) -> ibis.Table:
