@@ -29,6 +29,9 @@ USAGE_COLUMNS = ("month", "tenant_id", "subscription_id", "workload_key", "progr
 ASSOCIATION_COLUMNS = ("partner_id", "association_id", "type", "type_group", "tier", "start_date",
                        "start_month")
 ROW_KEY = ("tenant_id", "subscription_id", "workload_key", "month")
+#: What `covered_once` keeps of a row's key: no metric reads the subscription, and leaving its 36-character
+#: IDs out of the run's largest table saves writing them for every covered row.
+COVERED_KEY = ("tenant_id", "workload_key", "month")
 MEASURES = ("program", "cloud", "acr_micros", "paid_units", "active_units", "revenue_micros")
 
 
@@ -123,9 +126,9 @@ def mark_shared(credits: ibis.Table, subscriptions: ibis.Table) -> ibis.Table:
 
 def covered_once(tables: Tables, ledger: Ledger, last_month: date, groups: Iterable[str],
                  scan_once: bool = False) -> ibis.Table:
-    """One row per (partner, usage row) some association of `ledger` covers, with per type group in
-    `groups` the first month of a covering association of that group (null when no association of it
-    covers the row).
+    """One row per (partner, usage row) some association of `ledger` covers (`COVERED_KEY` and the
+    measures), with per type group in `groups` the first month of a covering association of that group
+    (null when no association of it covers the row).
 
     Computed once per run, it spares every metric a de-duplication of the covered pairs: "covered by
     any of these groups" becomes a test of non-null columns. The ledger's credits carry `shared`
@@ -148,9 +151,9 @@ def covered_once(tables: Tables, ledger: Ledger, last_month: date, groups: Itera
     else:
         single, several = (covered_usage(tables, Ledger(ledger.holding, ledger.credits.filter(_.shared == shared)),
                                          last_month) for shared in (False, True))
-    single = single.select("partner_id", *ROW_KEY, *MEASURES, **{
+    single = single.select("partner_id", *COVERED_KEY, *MEASURES, **{
         since_column(g): ibis.ifelse(single.type_group == g, single.start_month, ibis.null("date")) for g in groups})
     several = several.group_by("partner_id", *ROW_KEY).aggregate(
         **{c: several[c].max() for c in MEASURES},
         **{since_column(g): several.start_month.min(where=several.type_group == g) for g in groups})
-    return ibis.union(single, several)
+    return ibis.union(single, several.drop("subscription_id"))

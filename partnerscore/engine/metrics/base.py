@@ -18,7 +18,7 @@ from fractions import Fraction
 import ibis
 import pyarrow as pa
 
-from partnerscore.engine.attribution import MEASURES, ROW_KEY, since_column
+from partnerscore.engine.attribution import COVERED_KEY, MEASURES, since_column
 from partnerscore.engine.connect import Tables, materialize_sql, query_arrow, temporary_table
 from partnerscore.engine.months import add_months, month_range
 from partnerscore.engine.plan import Plan, new_run_id
@@ -118,10 +118,10 @@ def covered_rows(ctx: Context, counts: list[str], workloads: list[str] | None = 
     if extra is not None:
         rows = rows.filter(extra)
     if not by_type:
-        return rows.filter(covers(rows, counts)).select("partner_id", *ROW_KEY, *MEASURES)
+        return rows.filter(covers(rows, counts)).select("partner_id", *COVERED_KEY, *MEASURES)
     return ibis.union(*[
         rows.filter(rows[since_column(g)].notnull()).select(
-            "partner_id", *ROW_KEY, *MEASURES, type_group=ibis.literal(g), since=rows[since_column(g)])
+            "partner_id", *COVERED_KEY, *MEASURES, type_group=ibis.literal(g), since=rows[since_column(g)])
         for g in counts])
 
 
