@@ -27,6 +27,7 @@ from partnerscore.ingest.tables import STORED
 BASE = Path(__file__).parent / "data" / "ingest" / "base"
 NOW = dt.datetime(2026, 1, 15, 9, 30)
 CANONICAL = ("partners", "customers", "subscriptions", "associations", "usage", "certifications")
+KEY_TABLES = ("tenant_keys", "subscription_keys")
 ORDER = {"associations": "version_seq", "usage": "month, subscription_id, workload_key",
          "certifications": "partner_id, person_id, cert_key"}
 
@@ -117,10 +118,10 @@ def test_import_clean_dataset_reports_rows_added(tmp_path: Path) -> None:
 def test_reimport_of_the_same_dataset_changes_nothing(tmp_path: Path) -> None:
     db, folder = tmp_path / "store.duckdb", build(tmp_path)
     import_dataset(folder, db, now=NOW)
-    before = snapshot(db)
+    before = snapshot(db, (*CANONICAL, *KEY_TABLES))
     again = import_dataset(folder, db, now=NOW + dt.timedelta(days=1))
     assert set(again.rows_added.values()) == {0}
-    assert snapshot(db) == before
+    assert snapshot(db, (*CANONICAL, *KEY_TABLES)) == before
 
 
 def test_reimport_with_changed_usage_replaces_the_row_and_counts_it(tmp_path: Path) -> None:
@@ -167,13 +168,13 @@ def test_association_row_repeated_in_a_file_adds_one_version(tmp_path: Path) -> 
 def test_failed_import_changes_nothing_but_is_listed_in_the_quarantine(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
     import_dataset(build(tmp_path), db, now=NOW)
-    before = snapshot(db)
-    bad = build(tmp_path, "bad", usage__1__acr_usd="999", usage__2__month="2025-13")
+    before = snapshot(db, (*CANONICAL, *KEY_TABLES))
+    bad = build(tmp_path, "bad", usage__1__acr_usd="999", usage__2__month="2025-13", customers__1__tenant_id="T9")
     with pytest.raises(ImportFailed) as failed:
         import_dataset(bad, db, now=NOW)
     expected = [BadRow("usage.csv", 2, "month", "'2025-13' is not YYYY-MM")]
     assert failed.value.bad_rows == expected
-    assert snapshot(db) == before
+    assert snapshot(db, (*CANONICAL, *KEY_TABLES)) == before
     assert list_quarantine(db, failed.value.import_id) == expected
     last = list_imports(db)[-1]
     assert (last.import_id, last.status, last.rows_added, last.rows_rejected) == (
@@ -232,10 +233,10 @@ def test_csv_and_parquet_give_the_same_stored_tables(tmp_path: Path) -> None:
     import_dataset(folder, tmp_path / "csv.duckdb", now=NOW)
     report = import_dataset(_as_parquet(folder), tmp_path / "parquet.duckdb", now=NOW)
     assert report.files[0] == "partners.parquet"
-    drop_import_id = lambda rows: [r[:-1] for r in rows]  # noqa: E731 - import ids differ by design
     csv_rows, parquet_rows = snapshot(tmp_path / "csv.duckdb"), snapshot(tmp_path / "parquet.duckdb")
-    csv_rows["associations"] = drop_import_id(csv_rows["associations"])
-    parquet_rows["associations"] = drop_import_id(parquet_rows["associations"])
+    ledger = "SELECT * EXCLUDE (import_id) FROM associations ORDER BY version_seq"  # import ids differ by design
+    csv_rows["associations"] = one(tmp_path / "csv.duckdb", ledger)
+    parquet_rows["associations"] = one(tmp_path / "parquet.duckdb", ledger)
     assert parquet_rows == csv_rows
 
 
@@ -354,3 +355,62 @@ def test_a_partners_only_update_naming_an_unknown_parent_changes_nothing_and_is_
     assert snapshot(db) == before
     assert list_quarantine(db, failed.value.import_id) == [
         BadRow("partners.csv", 4, "parent_partner_id", "'G404' is not in partners.csv or in the store")]
+
+
+def keys_of(db: Path) -> dict[str, list[tuple]]:
+    return {"tenants": one(db, "SELECT tenant_id, tenant_key FROM tenant_keys ORDER BY tenant_key"),
+            "subscriptions": one(db, "SELECT subscription_id, subscription_key FROM subscription_keys "
+                                     "ORDER BY subscription_key")}
+
+
+def test_every_tenant_and_subscription_id_gets_one_integer_key_in_id_order(clean_store: Path) -> None:
+    assert keys_of(clean_store) == {"tenants": [("T1", 1), ("T2", 2), ("T3", 3)],
+                                    "subscriptions": [("S1", 1), ("S2", 2), ("S3", 3)]}
+
+
+KEYED_ROWS = [
+    pytest.param("customers", "tenant_id", "tenant_key", id="A customer row carries its tenant's key"),
+    pytest.param("subscriptions", "tenant_id", "tenant_key", id="A subscription row carries its tenant's key"),
+    pytest.param("subscriptions", "subscription_id", "subscription_key", id="A subscription row carries its own key"),
+    pytest.param("associations", "tenant_id", "tenant_key", id="An association carries its tenant's key"),
+    pytest.param("associations", "subscription_id", "subscription_key",
+                 id="An association carries its subscription's key, none when it names no subscription"),
+    pytest.param("usage", "tenant_id", "tenant_key", id="A usage row carries its tenant's key"),
+    pytest.param("usage", "subscription_id", "subscription_key", id="A usage row carries its subscription's key"),
+]
+
+
+@pytest.mark.parametrize(("table", "id_column", "key_column"), KEYED_ROWS)
+def test_stored_rows_carry_the_key_of_each_id(clean_store: Path, table: str, id_column: str, key_column: str) -> None:
+    key_table = id_column.replace("_id", "_keys")
+    assert one(clean_store, f"""
+        SELECT count(*) FROM {table} r LEFT JOIN {key_table} k USING ({id_column})
+        WHERE r.{key_column} IS DISTINCT FROM k.{key_column}""") == [(0,)]
+
+
+def test_a_later_import_keys_only_its_new_ids_and_never_changes_a_given_key(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    before = keys_of(db)
+    with open(build(tmp_path, "more") / "customers.csv", "a", encoding="utf-8") as f:
+        f.write("T0,Northwind,US,smb\n")
+    import_dataset(tmp_path / "more", db, now=NOW)
+    after = keys_of(db)
+    assert after["tenants"] == [*before["tenants"], ("T0", 4)]
+    assert after["subscriptions"] == before["subscriptions"]
+
+
+def test_a_store_written_before_keys_existed_is_keyed_when_opened(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    keyed = snapshot(db, (*CANONICAL, *KEY_TABLES))
+    with duckdb.connect(str(db)) as con:  # as stores made before 2026-11-26 have them
+        for table, column in [("customers", "tenant_key"), ("subscriptions", "tenant_key"),
+                              ("subscriptions", "subscription_key"), ("associations", "tenant_key"),
+                              ("associations", "subscription_key"), ("usage", "tenant_key"),
+                              ("usage", "subscription_key")]:
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        con.execute("DROP TABLE tenant_keys")
+        con.execute("DROP TABLE subscription_keys")
+    open_store(db).close()
+    assert snapshot(db, (*CANONICAL, *KEY_TABLES)) == keyed

@@ -6,6 +6,7 @@
   a DPOR may rightly take a subscription over from another partner).
 - A certification added to a partner never lowers any of its area totals.
 - A TPOR association changes no score.
+- Scoring on the store's integer keys gives the score of the tenant and subscription IDs themselves.
 
 Not a property: "a partner's score never drops when one of its associations is added". An added
 association can make a tenant count a year ago (lowering a net), push a Security tenant out of the
@@ -15,6 +16,7 @@ SMB band, or flip the Azure path classification — all as the rules say.
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from partnerscore.api import score_dataset
+from partnerscore.engine.connect import open_duckdb
+from partnerscore.engine.scoring import score
+from partnerscore.ingest.importer import import_dataset
 from partnerscore.ingest.tables import CONTRACT
 
 AS_OF = date(2026, 10, 31)
@@ -162,3 +167,18 @@ def test_a_tpor_association_changes_no_score(tmp_path_factory, data):
     base = score_dataset(write(tmp_path_factory.mktemp("base"), data), AS_OF)
     with_tpor = score_dataset(write(tmp_path_factory.mktemp("tpor"), data, extra_association=tpor), AS_OF)
     assert with_tpor == base
+
+
+@PROPERTY_SETTINGS
+@given(data=datasets())
+def test_scoring_on_integer_keys_gives_the_score_of_the_ids_themselves(tmp_path_factory, data):
+    folder = write(tmp_path_factory.mktemp("keys"), data)
+    import_dataset(folder, folder / "store.duckdb")
+    tables = open_duckdb(folder / "store.duckdb")
+    on_ids = replace(tables, keyed=False)
+    try:
+        assert tables.keyed
+        assert score(tables, AS_OF).to_json() == score(on_ids, AS_OF).to_json()
+        assert score(tables, AS_OF, partners=["P1"]).to_json() == score(on_ids, AS_OF, partners=["P1"]).to_json()
+    finally:
+        tables.backend.disconnect()

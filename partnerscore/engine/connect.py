@@ -16,6 +16,8 @@ import pyarrow as pa
 from partnerscore.errors import PartnerscoreError
 
 TABLE_NAMES = ("partners", "customers", "subscriptions", "associations", "usage", "certifications")
+#: The tables that hold their IDs' integer keys when a store keys them (`ingest/tables.py` `KEYED`).
+KEYED_TABLE_NAMES = ("customers", "subscriptions", "associations", "usage")
 ENGINES = ("duckdb", "spark")
 
 
@@ -30,6 +32,9 @@ class Tables:
     associations: ibis.Table
     usage: ibis.Table
     certifications: ibis.Table
+    #: Whether every table holding tenant or subscription IDs also holds their integer keys (a store's
+    #: tables do; tables made from others, as what-if's, do not and are scored on the IDs themselves).
+    keyed: bool = False
 
 
 def default_engine() -> str:
@@ -42,14 +47,21 @@ def open_duckdb(db: Path | str, *, read_only: bool = True) -> Tables:
     if not Path(db).exists():
         raise PartnerscoreError(f"{db}: no such database; run `partnerscore import DATASET --db {db}` first")
     con = ibis.duckdb.connect(str(db), read_only=read_only)
-    return Tables(con, *(con.table(name) for name in TABLE_NAMES))
+    return _bound(con, {name: con.table(name) for name in TABLE_NAMES})
 
 
 def open_parquet(folder: Path | str, backend) -> Tables:
     """Bind canonical tables stored as `<table>.parquet` in `folder` on any Ibis backend."""
     folder = Path(folder)
-    return Tables(backend, *(backend.read_parquet(str(folder / f"{name}.parquet"), table_name=name)
-                             for name in TABLE_NAMES))
+    return _bound(backend, {name: backend.read_parquet(str(folder / f"{name}.parquet"), table_name=name)
+                            for name in TABLE_NAMES})
+
+
+def _bound(backend, tables: dict[str, ibis.Table]) -> Tables:
+    """`Tables` of a store's tables, keyed when they all hold their IDs' keys (a store written before
+    keys existed and not opened for writing since does not)."""
+    keyed = all("tenant_key" in tables[name].columns for name in KEYED_TABLE_NAMES)
+    return Tables(backend, *(tables[name] for name in TABLE_NAMES), keyed=keyed)
 
 
 def temporary_table(backend, name: str, schema) -> ibis.Table:

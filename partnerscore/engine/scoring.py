@@ -18,6 +18,7 @@ from ibis import _
 from partnerscore.engine.attribution import covered_once, mark_shared, usage_with_subscription
 from partnerscore.ledger.associations import Ledger, crediting, ledger_as_of
 from partnerscore.engine.connect import TABLE_NAMES, Tables, drop_materialized
+from partnerscore.engine.keys import keyed
 from partnerscore.engine.metrics import CLASSIFIERS, FORMULAS, PERCENT_FORMULAS
 from partnerscore.engine.metrics.base import Context
 from partnerscore.engine.plan import PLANS
@@ -134,8 +135,8 @@ def plan_key(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None
              areas: list[str] | None) -> tuple:
     """What a plan's SQL depends on: backend, table names and types, rules, day, partners, areas."""
     sources = tuple((getattr(tables, name).get_name(), repr(getattr(tables, name).schema())) for name in TABLE_NAMES)
-    return (tables.backend.name, tables.backend.version, sources, rules.fingerprint, day, recorded_on,
-            tuple(partners or ()), tuple(areas or ()))
+    return (tables.backend.name, tables.backend.version, sources, tables.keyed, rules.fingerprint,
+            day, recorded_on, tuple(partners or ()), tuple(areas or ()))
 
 
 def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_on: date | None = None,
@@ -144,7 +145,8 @@ def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_o
     """Score every partner (or the listed ones) in all six areas (or the listed ones) as of `day`.
 
     The first run for a (rules, day, partners, backend) builds the Ibis expressions and records the SQL
-    they compile to; later runs replay it (`engine/plan.py`). With `batch`, the partners are scored
+    they compile to; later runs replay it (`engine/plan.py`). A store that keys its IDs is scored on
+    the keys (`engine/keys.py`). With `batch`, the partners are scored
     `batch` at a time: a partner's score reads only the associations that bear on it and the usage of
     their tenants, so each run holds a slice of the covered usage and memory stays bounded however
     large the ledger grows (each batch compiles its own plan once).
@@ -162,7 +164,7 @@ def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_o
     key = plan_key(tables, day, rules, recorded_on, partners, areas)
     plan = PLANS.get(key)
     if plan is None:
-        with scoring_context(tables, day, rules, recorded_on, partners, areas) as ctx:
+        with scoring_context(keyed(tables), day, rules, recorded_on, partners, areas) as ctx:
             expression = score_expression(ctx)
             if partners:
                 expression = expression.filter(_.partner_id.isin(partners))

@@ -161,6 +161,7 @@ def _rows_read(dataset: Dataset) -> dict[str, int]:
 def _write(con: duckdb.DuckDBPyConnection, report: ImportReport, progress: Progress | None) -> dict[str, int]:
     """Write every table's good rows, in contract order; return rows added per table."""
     added = {}
+    write.assign_keys(con)
     for done, table in enumerate(CONTRACT, start=1):
         if table == "associations":
             added[table] = write.append_versions(con, report.import_id, report.imported_at)

@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 
 from partnerscore.errors import StoreError
-from partnerscore.ingest.tables import STORED
+from partnerscore.ingest.tables import ID_KEYS, KEYED, STORED
+from partnerscore.ingest.write import assign_keys
 
 #: A store given by its file path, or an already open connection (which the caller keeps and closes).
 Store = Path | str | duckdb.DuckDBPyConnection
@@ -44,9 +45,33 @@ def open_store(db_path: Path | str) -> duckdb.DuckDBPyConnection:
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the canonical tables that `con` lacks (idempotent)."""
+    """Create the canonical tables that `con` lacks (idempotent), and key a store written before
+    integer keys existed."""
     for table, ddl in STORED.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
+    _add_keys(con)
+
+
+def _add_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the key columns a store lacks and fill them, in one transaction (once per store)."""
+    def columns(table: str) -> list[str]:
+        return [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    missing = [(table, key) for table, keys in KEYED.items() for key in keys if ID_KEYS[key][1] not in columns(table)]
+    if not missing:
+        return
+    con.begin()
+    try:
+        for table, key in missing:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {ID_KEYS[key][1]} INTEGER")
+        assign_keys(con, "{table}")
+        for table, key in missing:
+            id_column, key_column = ID_KEYS[key]
+            con.execute(f"UPDATE {table} SET {key_column} = k.{key_column} FROM {key} k "
+                        f"WHERE {table}.{id_column} = k.{id_column}")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 @contextmanager

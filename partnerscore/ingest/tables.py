@@ -129,6 +129,9 @@ STORED: dict[str, str] = {
         partner_id VARCHAR NOT NULL, person_id VARCHAR NOT NULL, certification VARCHAR NOT NULL,
         cert_key VARCHAR NOT NULL, earned_on DATE NOT NULL, expires_on DATE,
         PRIMARY KEY (partner_id, person_id, cert_key, earned_on)""",
+    # An integer key per tenant and subscription ID the store has seen, given once and never changed.
+    "tenant_keys": "tenant_id VARCHAR NOT NULL, tenant_key INTEGER NOT NULL",
+    "subscription_keys": "subscription_id VARCHAR NOT NULL, subscription_key INTEGER NOT NULL",
     # Bookkeeping of imports and of rejected rows (the quarantine the user can list).
     "imports": """
         import_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, imported_at TIMESTAMP NOT NULL,
@@ -140,3 +143,22 @@ STORED: dict[str, str] = {
 }
 
 MICROS_PER_DOLLAR = 1_000_000
+
+#: The integer keys of tenant and subscription IDs: key table -> (ID column, key column). The engine
+#: joins and groups on these keys rather than on the IDs, which are strings (36-character GUIDs in
+#: Partner Center); see `engine/keys.py` and docs/performance.md.
+ID_KEYS: dict[str, tuple[str, str]] = {
+    "tenant_keys": ("tenant_id", "tenant_key"),
+    "subscription_keys": ("subscription_id", "subscription_key"),
+}
+
+#: The stored tables that keep the keys of their IDs beside them (a nullable INTEGER column named
+#: after the key, set by the import), and the key tables they take them from.
+KEYED: dict[str, tuple[str, ...]] = {
+    "customers": ("tenant_keys",),
+    "subscriptions": ("subscription_keys", "tenant_keys"),
+    "associations": ("tenant_keys", "subscription_keys"),
+    "usage": ("tenant_keys", "subscription_keys"),
+}
+for _table, _keys in KEYED.items():
+    STORED[_table] += "".join(f", {ID_KEYS[key][1]} INTEGER" for key in _keys)

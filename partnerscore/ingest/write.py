@@ -16,7 +16,7 @@ import duckdb
 
 from partnerscore.ingest.checks import enum_value
 from partnerscore.ingest.readers import ROW
-from partnerscore.ingest.tables import MICROS_PER_DOLLAR
+from partnerscore.ingest.tables import ID_KEYS, KEYED, MICROS_PER_DOLLAR
 
 #: Key of each upserted table; its other stored columns are compared to tell a change.
 KEYS: dict[str, tuple[str, ...]] = {
@@ -86,6 +86,34 @@ def canonical_select(table: str) -> str:
     return f"SELECT r.{ROW}, {columns} FROM ps_good_{table} r{joins}"
 
 
+def assign_keys(con: duckdb.DuckDBPyConnection, source: str = "ps_good_{table}") -> None:
+    """Give every tenant and subscription ID of the `source` tables that has no integer key yet the next
+    free keys (in ID order, so the same data always gets the same keys). A missing source table is skipped.
+
+    `source` names the tables the IDs are read from: the import's good rows by default, or the stored
+    tables themselves (`"{table}"`) to key a store written before keys existed.
+    """
+    present = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    for key_table, (id_column, key_column) in ID_KEYS.items():
+        reads = [f"SELECT {id_column} AS id FROM {source.format(table=table)} WHERE {id_column} IS NOT NULL"
+                 for table, keys in KEYED.items() if key_table in keys and source.format(table=table) in present]
+        if not reads:
+            continue
+        con.execute(f"""
+            INSERT INTO {key_table} ({id_column}, {key_column})
+            SELECT id, (SELECT coalesce(max({key_column}), 0) FROM {key_table}) + row_number() OVER (ORDER BY id)
+            FROM (SELECT DISTINCT id FROM ({' UNION ALL '.join(reads)}))
+            WHERE id NOT IN (SELECT {id_column} FROM {key_table})""")
+
+
+def with_keys(table: str, columns: str) -> tuple[str, str]:
+    """The stored column list `columns` of `table` extended with its key columns, and the joins (to append
+    to a FROM whose rows hold the IDs) that give them."""
+    keys = KEYED.get(table, ())
+    joins = "".join(f" LEFT JOIN {key} USING ({ID_KEYS[key][0]})" for key in keys)
+    return ", ".join([columns, *(ID_KEYS[key][1] for key in keys)]), joins
+
+
 def upsert(con: duckdb.DuckDBPyConnection, table: str) -> int:
     """Insert new rows of `table` and replace changed ones; return how many rows were added or replaced."""
     key = KEYS[table]
@@ -101,7 +129,8 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str) -> int:
     # such an index in memory whole (usage has none, see tables.STORED).
     matched = " AND ".join(f"{table}.{k} = ps_changed.{k}" for k in key)
     con.execute(f"DELETE FROM {table} USING ps_changed WHERE {matched}")
-    con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM ps_changed")
+    stored, joins = with_keys(table, names)
+    con.execute(f"INSERT INTO {table} ({stored}) SELECT {stored} FROM ps_changed{joins}")
     changed = con.execute("SELECT count(*) FROM ps_changed").fetchall()[0][0]
     con.execute("DROP TABLE ps_changed")
     return changed
@@ -119,12 +148,13 @@ def append_versions(con: duckdb.DuckDBPyConnection, import_id: str, now: datetim
         CREATE OR REPLACE TEMP TABLE ps_versions AS
         SELECT n.* FROM ({canonical_select('associations')}) n ANTI JOIN associations a ON {same}
         QUALIFY row_number() OVER (PARTITION BY {fields} ORDER BY n.{ROW}) = 1""")
+    stored, joins = with_keys("associations", fields)
     con.execute(f"""
-        INSERT INTO associations (version_seq, {fields}, known_from, imported_at, import_id)
+        INSERT INTO associations (version_seq, {stored}, known_from, imported_at, import_id)
         SELECT (SELECT coalesce(max(version_seq), 0) FROM associations)
                    + row_number() OVER (ORDER BY {ROW}),
-               {fields}, coalesce(recorded_at, start_date), ?, ?
-        FROM ps_versions""", [now, import_id])
+               {stored}, coalesce(recorded_at, start_date), ?, ?
+        FROM ps_versions{joins}""", [now, import_id])
     added = con.execute("SELECT count(*) FROM ps_versions").fetchall()[0][0]
     con.execute("DROP TABLE ps_versions")
     return added
