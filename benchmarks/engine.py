@@ -172,6 +172,7 @@ def parent(args) -> None:
     for target in sizes_wanted:
         label = size_label(target)
         print(f"== {label} usage rows", flush=True)
+        previous = doc["sizes"].get(label, {})
         entry: dict = {"label": label, "target_usage_rows": target, "load_before": load(), "started_at": now_iso()}
         doc["sizes"][label] = entry
         dataset, generated = ensure_dataset(label, target, per_customer)
@@ -193,9 +194,13 @@ def parent(args) -> None:
                                    duckdb_memory_limit=limit)
         write_json(out, doc)
         duck_json = DATA / label / "duckdb-score.json"
-        entry["duckdb"] = run_child("duckdb", logs / "duckdb.log", db=db, day=args.day, json_out=duck_json,
-                                    warm_runs=args.warm_runs, profile_top=args.profile_top if args.profile else 0,
-                                    duckdb_memory_limit=limit, partner_batch=batch)
+        if args.duckdb:
+            entry["duckdb"] = run_child("duckdb", logs / "duckdb.log", db=db, day=args.day, json_out=duck_json,
+                                        warm_runs=args.warm_runs, profile_top=args.profile_top if args.profile else 0,
+                                        duckdb_memory_limit=limit, partner_batch=batch)
+        else:  # kept from the merged file, with its own floor's ratios; Spark compares with its JSON
+            entry["duckdb"] = {**previous.get("duckdb", {}), "kept_from_run_finished_at": previous.get("finished_at"),
+                               "floor_seconds_of_its_run": (previous.get("floor") or {}).get("seconds")}
         write_json(out, doc)
         if target <= spark_up_to:
             spark_json = DATA / label / "spark-score.json"
@@ -213,9 +218,10 @@ def parent(args) -> None:
             write_json(out, doc)
 
         floor = entry["floor"].get("seconds")
+        kept = previous.get("ratios", {}) if not args.duckdb else {}
         entry["ratios"] = {
-            "duckdb_warm": ratio(entry["duckdb"].get("warm_seconds"), floor),
-            "duckdb_cold": ratio(entry["duckdb"].get("cold_seconds"), floor),
+            "duckdb_warm": kept.get("duckdb_warm") if not args.duckdb else ratio(entry["duckdb"].get("warm_seconds"), floor),
+            "duckdb_cold": kept.get("duckdb_cold") if not args.duckdb else ratio(entry["duckdb"].get("cold_seconds"), floor),
             "duckdb_warm_paired": entry["duckdb"].get("paired_ratio"),
             "spark_warm": ratio((entry.get("spark") or {}).get("warm_seconds"), floor),
             "spark_cold": ratio((entry.get("spark") or {}).get("cold_seconds"), floor),
@@ -315,6 +321,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="apply --partner-batch only to sizes of at least this many usage rows")
     p.add_argument("--rss-cap-gb", type=float, default=14.0,
                    help="stop a measurement whose process tree's RSS passes this (protects a shared machine; 0: off)")
+    p.add_argument("--no-duckdb", dest="duckdb", action="store_false",
+                   help="skip DuckDB's recompute; with --merge, keep its figures (and JSON) from the earlier run")
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip the profiled replay")
     p.add_argument("--profile-top", type=int, default=5, help="heaviest statements detailed in the profile")
     p.add_argument("--markdown", metavar="RESULTS", help="print a results file as Markdown tables and exit")

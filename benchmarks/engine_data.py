@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -85,6 +86,13 @@ def split_dataset(dataset: Path, parts: int, out: Path) -> list[Path]:
     return folders
 
 
+def _store_schema() -> str:
+    """A digest of the stored tables' DDL: a database imported under another schema is imported again."""
+    from partnerscore.ingest.tables import STORED
+
+    return hashlib.sha256(json.dumps(STORED, sort_keys=True).encode()).hexdigest()[:12]
+
+
 def ensure_database(label: str, dataset: Path, generated: dict, batch_rows: int) -> tuple[Path, dict]:
     folder = DATA / label
     db = folder / "partnerscore.duckdb"
@@ -94,7 +102,7 @@ def ensure_database(label: str, dataset: Path, generated: dict, batch_rows: int)
     if manifest_path.exists() and db.exists():
         manifest = json.loads(manifest_path.read_text())
         if (manifest.get("generated_at") == generated.get("generated_at") and manifest.get("batches") == parts
-                and manifest.get("status") == "ok"):
+                and manifest.get("status") == "ok" and manifest.get("store_schema") == _store_schema()):
             return db, {**manifest, "cached": True}
     for stale in (db, db.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
@@ -117,6 +125,7 @@ def ensure_database(label: str, dataset: Path, generated: dict, batch_rows: int)
     ok = all(b.get("status") == "ok" for b in batches) and len(batches) == parts
     manifest = {
         "status": "ok" if ok else "failed", "generated_at": generated.get("generated_at"),
+        "store_schema": _store_schema(),
         "batches": parts, "batch_rows": batch_rows if parts > 1 else None,
         "seconds": round(sum(b.get("seconds", 0.0) for b in batches), 2),
         "split_seconds": round(split_seconds, 2),
