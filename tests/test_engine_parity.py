@@ -34,3 +34,14 @@ def test_spark_scores_every_partner_area_and_metric_exactly_as_duckdb(parity_db:
     on_spark = score_db_on_spark(parity_db, day, master="local[2]").to_json()
     assert on_spark == on_duckdb
     assert any(a["points"] > 0 for p in on_duckdb["partners"] for a in p["areas"]), "parity on all zeros proves little"
+
+
+def test_spark_scores_one_partner_exactly_as_duckdb_from_the_plan_compiled_for_a_stand_in(parity_db: Path):
+    from partnerscore.engine.spark import score_db_on_spark
+
+    day = date(2026, 10, 31)
+    partner = "4650505"  # a reseller whose ID also reaches Spark as a literal in the replayed plan
+    on_duckdb = score_db(parity_db, day, partners=[partner]).to_json()
+    on_spark = score_db_on_spark(parity_db, day, master="local[2]", partners=[partner]).to_json()
+    assert [p["partner_id"] for p in on_spark["partners"]] == [partner]
+    assert on_spark == on_duckdb

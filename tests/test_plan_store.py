@@ -1,4 +1,5 @@
-"""Compiled scoring plans are stored on disk, so a new process replays instead of compiling again."""
+"""Compiled scoring plans are stored on disk, so a new process replays instead of compiling again; a
+partner's plan, compiled for a stand-in, serves every other partner."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from partnerscore.engine import explain as explain_module
 from partnerscore.engine import plan as plan_module
 from partnerscore.engine import scoring
 from partnerscore.engine.connect import open_duckdb
@@ -34,7 +36,9 @@ def store(tmp_path: Path, monkeypatch) -> Path:
 
 def new_process(monkeypatch) -> None:
     """What a new process starts with: no plan in memory, the same plan folder."""
-    monkeypatch.setattr(scoring, "PLANS", PlanCache(store=PlanStore()))
+    plans = PlanCache(store=PlanStore())
+    monkeypatch.setattr(scoring, "PLANS", plans)
+    monkeypatch.setattr(explain_module, "PLANS", plans)
 
 
 def no_compiling(*args, **kwargs):
@@ -100,3 +104,30 @@ def test_an_explanation_is_replayed_from_its_stored_plan_with_the_same_facts(sma
     again = explain_module.explain(open_duckdb(small_db), "P1", "infrastructure", DAY).to_json()
     assert again == first
     assert any(m["facts"] for m in first["metrics"]) and first["associations"]
+
+
+def test_one_partners_plan_scores_every_other_partner_without_compiling(small_db, store, monkeypatch):
+    new_process(monkeypatch)
+    tables = open_duckdb(small_db)
+    everyone = scoring.score(tables, DAY).to_json()["partners"]
+    first, *others = [p["partner_id"] for p in everyone]
+    assert others, "the small data set has two partners"
+    scoring.score(tables, DAY, partners=[first])
+    monkeypatch.setattr(scoring, "scoring_context", no_compiling)
+    for partner in [first, *others]:
+        alone = scoring.score(tables, DAY, partners=[partner]).to_json()["partners"]
+        assert alone == [p for p in everyone if p["partner_id"] == partner]
+
+
+def test_one_partners_explanation_plan_explains_every_other_partner_without_compiling(small_db, store, monkeypatch):
+    tables = open_duckdb(small_db)
+    first, second = [p["partner_id"] for p in scoring.score(tables, DAY).to_json()["partners"]][:2]
+    alone = PlanCache(store=None)  # the second partner's explanation compiled for itself, stored nowhere
+    monkeypatch.setattr(scoring, "PLANS", alone)
+    monkeypatch.setattr(explain_module, "PLANS", alone)
+    compiled = explain_module.explain(tables, second, "infrastructure", DAY)
+    new_process(monkeypatch)
+    explain_module.explain(tables, first, "infrastructure", DAY)
+    monkeypatch.setattr(explain_module, "scoring_context", no_compiling)
+    monkeypatch.setattr(scoring, "scoring_context", no_compiling)
+    assert explain_module.explain(tables, second, "infrastructure", DAY) == compiled

@@ -19,7 +19,7 @@ from partnerscore.engine.connect import Tables
 from partnerscore.engine.facts import FACTS
 from partnerscore.engine.metrics.base import Context
 from partnerscore.engine.months import add_months, scoring_month
-from partnerscore.engine.plan import PLANS
+from partnerscore.engine.plan import PLANS, stand_ins
 from partnerscore.engine.report import round_half_up
 from partnerscore.engine.scoring import plan_key, score, scoring_context
 from partnerscore.errors import PartnerscoreError
@@ -180,14 +180,16 @@ def explain(tables: Tables, partner_id: str, area: str, day: date, metric: str |
         raise PartnerscoreError(f"{area} has no metric {metric!r}; it has {', '.join(x.metric for x in area_score.metrics)}")
     key = ("explain", plan_key(tables, day, rules, None, [partner_id], [area]), path, tuple(m.metric for m in shown))
     plan = PLANS.get(key)
-    if plan is None:
-        with scoring_context(tables, day, rules, partners=[partner_id], areas=[area]) as ctx:
+    if plan is None:  # compiled for a stand-in partner, replayed for this one (`engine/plan.py`)
+        (stand_in,) = stand_ins(1)
+        with scoring_context(tables, day, rules, partners=[stand_in], areas=[area]) as ctx:
             ctx = ctx.for_area(area)
-            results = [ctx.query(_facts(ctx, partner_id, path, m.metric)) for m in shown]
-            results.append(ctx.query(_association_rows(ctx, partner_id)))
-        PLANS.put(key, ctx.plan)
-    else:
-        results = plan.replay(tables.backend)
+            for m in shown:
+                ctx.query(_facts(ctx, stand_in, path, m.metric))
+            ctx.query(_association_rows(ctx, stand_in))
+        plan = ctx.plan
+        PLANS.put(key, plan)
+    results = plan.replay(tables.backend, [partner_id])
     metrics = [_metric_explanation(area_rules.paths[path][m.metric], m, rows.to_pylist())
                for m, rows in zip(shown, results)]
     associations = _association_status(rules, day, results[-1].to_pylist(), partner_id, area_rules, path)

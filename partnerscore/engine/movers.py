@@ -13,7 +13,7 @@ from ibis import _
 
 from partnerscore.engine.connect import Tables
 from partnerscore.engine.facts import FACTS
-from partnerscore.engine.plan import PLANS
+from partnerscore.engine.plan import PLANS, stand_ins
 from partnerscore.engine.report import AreaScore
 from partnerscore.engine.scoring import plan_key, scoring_context
 from partnerscore.rules.load import rules_at
@@ -29,17 +29,16 @@ def metric_facts(tables: Tables, partner: str, day: date,
              for area, area_score in wanted.items() for m in area_score.metrics]
     key = ("facts", plan_key(tables, day, rules, None, [partner], list(wanted)), tuple(asked))
     plan = PLANS.get(key)
-    if plan is None:
-        with scoring_context(tables, day, rules, partners=[partner], areas=list(wanted)) as ctx:
-            results = []
+    if plan is None:  # compiled for a stand-in partner, replayed for this one (`engine/plan.py`)
+        (stand_in,) = stand_ins(1)
+        with scoring_context(tables, day, rules, partners=[stand_in], areas=list(wanted)) as ctx:
             for area, path, metric in asked:
                 actx = ctx.for_area(area)
                 rule = actx.area.paths[path][metric]
-                results.append(ctx.query(FACTS[rule.formula](actx, rule).filter(_.partner_id == partner)
-                                         .drop("partner_id")))
-        PLANS.put(key, ctx.plan)
-    else:
-        results = plan.replay(tables.backend)
+                ctx.query(FACTS[rule.formula](actx, rule).filter(_.partner_id == stand_in).drop("partner_id"))
+        plan = ctx.plan
+        PLANS.put(key, plan)
+    results = plan.replay(tables.backend, [partner])
     return {(area, metric): rows.to_pylist() for (area, _path, metric), rows in zip(asked, results)}
 
 

@@ -6,6 +6,10 @@ depends only on the rules, the day scored, the partner filter and the backend, n
 key replays them with fresh temporary-table names. The expressions stay the single definition of
 every rule: a plan is only their compiled form.
 
+A run for some partners is compiled for stand-in partner IDs (`stand_ins`) and replayed with the
+partners asked in their place, so one plan serves every partner (or every batch of as many partners):
+a first look at another partner replays too.
+
 Plans are kept in memory and on disk (`PlanStore`), so each new process — every CLI command — replays
 what an earlier one compiled instead of compiling again, as Python keeps its bytecode in __pycache__.
 """
@@ -16,16 +20,19 @@ import base64
 import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import ibis
 import pyarrow as pa
+import sqlglot
 
 from partnerscore.engine.connect import drop_materialized, materialize_sql, query_arrow
 
@@ -34,9 +41,18 @@ MAX_STORED = 512
 PLAN_CACHE_ENV = "PARTNERSCORE_PLAN_CACHE"
 
 
+#: A stand-in partner ID as the compiled SQL quotes it; the number is its place among the partners.
+STAND_IN = re.compile(r"'ps-stand-in-partner-(\d{6})'")
+
+
 def new_run_id() -> str:
     """A token unique to one run, embedded in its temporary-table names."""
     return f"psrun{uuid.uuid4().hex[:12]}"
+
+
+def stand_ins(count: int) -> list[str]:
+    """The partner IDs a plan for `count` partners is compiled for (no store holds them)."""
+    return [f"ps-stand-in-partner-{i:06d}" for i in range(count)]
 
 
 @dataclass
@@ -48,17 +64,21 @@ class Plan:
     temporaries: list[tuple[str, str]] = field(default_factory=list)
     finals: list[tuple[str, pa.Schema]] = field(default_factory=list)
 
-    def replay(self, backend) -> list[pa.Table]:
-        """Execute the recorded statements under a fresh run id and return the final queries' results."""
+    def replay(self, backend, partners: Sequence[str] = ()) -> list[pa.Table]:
+        """Execute the recorded statements under a fresh run id, with `partners` in place of the stand-ins
+        the plan was compiled for, and return the final queries' results."""
         run_id = new_run_id()
+        literals = [sqlglot.exp.Literal.string(p).sql(dialect=backend.compiler.dialect) for p in partners]
+
+        def bind(sql: str) -> str:
+            return STAND_IN.sub(lambda m: literals[int(m[1])], sql.replace(self.run_id, run_id))
         created = []
         try:
             for name, sql in self.temporaries:
                 fresh = name.replace(self.run_id, run_id)
-                materialize_sql(backend, sql.replace(self.run_id, run_id), fresh)
+                materialize_sql(backend, bind(sql), fresh)
                 created.append(fresh)
-            return [query_arrow(backend, sql.replace(self.run_id, run_id)).cast(schema)
-                    for sql, schema in self.finals]
+            return [query_arrow(backend, bind(sql)).cast(schema) for sql, schema in self.finals]
         finally:
             for name in created:
                 drop_materialized(backend, name)
