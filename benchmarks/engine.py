@@ -276,12 +276,14 @@ def markdown(path: Path) -> str:
         if lat:
             lines += ["", f"One partner ({lat['partner']}, {lat['partner_associations']} associations) on {label} "
                       f"({e['usage_rows']:,} usage rows), warm, median of {lat['runs']}:", "",
-                      "| call | first run | warm median | warm runs |", "|---|---:|---:|---|"]
+                      f"| call | first run | warm median | warm runs | first run of another partner "
+                      f"({lat.get('another_partner', '—')}) |", "|---|---:|---:|---|---:|"]
             for call in ("score", "explain"):
                 c = lat.get(call, {})
                 name = "`score(partners=[p])`" if call == "score" else f"`explain(p, {lat['area']})`"
                 lines.append(f"| {name} | {_fmt(c.get('first_seconds'), ' s')} | **{_fmt(c.get('median_seconds'), ' s')}** "
-                             f"| {', '.join(f'{x:.2f}' for x in c.get('runs', []))} |")
+                             f"| {', '.join(f'{x:.2f}' for x in c.get('runs', []))} "
+                             f"| {_fmt(c.get('another_partner_first_seconds'), ' s')} |")
     lines += ["", "| target | value | met |", "|---|---:|:---:|"]
     for t in doc.get("targets", []):
         value = t["value"]
