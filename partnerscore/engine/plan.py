@@ -1,7 +1,7 @@
 """Compiled scoring plans: the SQL of one scoring run, kept to replay without rebuilding expressions.
 
 Building and compiling the Ibis expressions of every metric costs seconds; the SQL they compile to
-depends only on the rules, the day scored, the partner filter and the backend, never on the data
+depends only on the rules, the day scored, the number of partners and the backend, never on the data
 (tables are referenced by name). A run records each statement it executes; a later run with the same
 key replays them with fresh temporary-table names. The expressions stay the single definition of
 every rule: a plan is only their compiled form.
