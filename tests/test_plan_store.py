@@ -7,15 +7,17 @@ import time
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
 from partnerscore.engine import explain as explain_module
 from partnerscore.engine import plan as plan_module
 from partnerscore.engine import scoring
-from partnerscore.engine.connect import open_duckdb
+from partnerscore.engine.connect import SCRATCH, open_duckdb
 from partnerscore.engine.plan import Plan, PlanCache, PlanStore
 from partnerscore.ingest.importer import import_dataset
+from partnerscore.rules.load import rules_at
 
 DAY = date(2026, 10, 31)
 
@@ -131,3 +133,41 @@ def test_one_partners_explanation_plan_explains_every_other_partner_without_comp
     monkeypatch.setattr(explain_module, "scoring_context", no_compiling)
     monkeypatch.setattr(scoring, "scoring_context", no_compiling)
     assert explain_module.explain(tables, second, "infrastructure", DAY) == compiled
+
+
+@pytest.fixture
+def two_cores(monkeypatch):
+    """Statements side by side on two connections, whatever this machine's count of cores."""
+    monkeypatch.setattr(plan_module.os, "cpu_count", lambda: 2)
+
+
+def scratch_tables(tables) -> int:
+    return tables.backend.con.execute(
+        f"SELECT count(*) FROM duckdb_tables() WHERE database_name = '{SCRATCH}'").fetchall()[0][0]
+
+
+def test_a_partners_statements_side_by_side_give_what_they_give_one_at_a_time(demo_db, two_cores):
+    tables = open_duckdb(demo_db)
+    everyone = [p["partner_id"] for p in scoring.score(tables, DAY).to_json()["partners"]]
+    scoring.score(tables, DAY, partners=everyone[:1])
+    plan = scoring.PLANS.get(scoring.plan_key(tables, DAY, rules_at(DAY), None, everyone[:1], None))
+    assert len(plan.temporaries) > 20
+    for partner in everyone:
+        (together,) = plan.replay(tables.backend, [partner], side_by_side=True)
+        (in_turn,) = plan.replay(tables.backend, [partner])
+        assert together.equals(in_turn), partner
+    assert scratch_tables(tables) == 0
+
+
+def test_a_failing_statement_ends_a_side_by_side_run_with_its_error_and_leaves_no_table(small_db, two_cores):
+    tables = open_duckdb(small_db)
+    scoring.score(tables, DAY, partners=["P1"])
+    plan = scoring.PLANS.get(scoring.plan_key(tables, DAY, rules_at(DAY), None, ["P1"], None))
+    broken = Plan(plan.run_id, list(plan.temporaries), plan.finals)
+    name, sql = broken.temporaries[5]
+    broken.temporaries[5] = (name, sql.replace("SELECT", "SELECT no_such_column,", 1))
+    with pytest.raises(duckdb.BinderException, match="no_such_column"):
+        broken.replay(tables.backend, ["P1"], side_by_side=True)
+    assert scratch_tables(tables) == 0
+    (again,) = plan.replay(tables.backend, ["P1"], side_by_side=True)
+    assert again.num_rows > 0

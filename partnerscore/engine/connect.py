@@ -7,7 +7,7 @@ canonical tables exported as Parquet. Nothing else in `engine/` names a backend.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ibis
@@ -19,6 +19,8 @@ TABLE_NAMES = ("partners", "customers", "subscriptions", "associations", "usage"
 #: The tables that hold their IDs' integer keys when a store keys them (`ingest/tables.py` `KEYED`).
 KEYED_TABLE_NAMES = ("customers", "subscriptions", "associations", "usage")
 ENGINES = ("duckdb", "spark")
+#: The database holding the tables of runs whose statements execute side by side (`scratch_cursors`).
+SCRATCH = "ps_scratch"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class Tables:
     #: Whether every table holding tenant or subscription IDs also holds their integer keys (a store's
     #: tables do; tables made from others, as what-if's, do not and are scored on the IDs themselves).
     keyed: bool = False
+    #: Whether every table is in a DuckDB store's catalog, which each connection to it reads (what-if's
+    #: tables are registered on one connection only): a few partners' run may then execute its
+    #: independent statements side by side, one connection each (`Plan.replay`).
+    shared: bool = False
 
 
 def default_engine() -> str:
@@ -47,7 +53,7 @@ def open_duckdb(db: Path | str, *, read_only: bool = True) -> Tables:
     if not Path(db).exists():
         raise PartnerscoreError(f"{db}: no such database; run `partnerscore import DATASET --db {db}` first")
     con = ibis.duckdb.connect(str(db), read_only=read_only)
-    return _bound(con, {name: con.table(name) for name in TABLE_NAMES})
+    return replace(_bound(con, {name: con.table(name) for name in TABLE_NAMES}), shared=True)
 
 
 def open_parquet(folder: Path | str, backend) -> Tables:
@@ -89,6 +95,16 @@ def materialize_sql(backend, sql: str, name: str) -> None:
     else:
         # Ibis 12's create_table(temp=True) emits a DROP that DuckDB 2 rejects; plain SQL does the same.
         backend.raw_sql(f'CREATE TEMP TABLE "{name}" AS {sql}')
+
+
+def scratch_cursors(backend, count: int) -> list:
+    """`count` further connections to a DuckDB backend's database, each seeing `SCRATCH`: an in-memory
+    database attached once, writable even when the store is opened read-only, whose tables (unlike
+    temporary ones) every connection reads."""
+    attached = backend.con.execute("SELECT database_name FROM duckdb_databases()").fetchall()
+    if (SCRATCH,) not in attached:
+        backend.con.execute(f"ATTACH ':memory:' AS {SCRATCH} (READ_WRITE)")
+    return [backend.con.cursor() for _ in range(count)]
 
 
 def query_arrow(backend, sql: str) -> pa.Table:

@@ -20,12 +20,14 @@ import base64
 import hashlib
 import json
 import os
+import queue
 import re
 import tempfile
 import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -34,7 +36,13 @@ import ibis
 import pyarrow as pa
 import sqlglot
 
-from partnerscore.engine.connect import drop_materialized, materialize_sql, query_arrow
+from partnerscore.engine.connect import (
+    SCRATCH,
+    drop_materialized,
+    materialize_sql,
+    query_arrow,
+    scratch_cursors,
+)
 
 MAX_PLANS = 32
 MAX_STORED = 512
@@ -64,11 +72,18 @@ class Plan:
     temporaries: list[tuple[str, str]] = field(default_factory=list)
     finals: list[tuple[str, pa.Schema]] = field(default_factory=list)
 
-    def replay(self, backend, partners: Sequence[str] = ()) -> list[pa.Table]:
+    def replay(self, backend, partners: Sequence[str] = (), *, side_by_side: bool = False) -> list[pa.Table]:
         """Execute the recorded statements under a fresh run id, with `partners` in place of the stand-ins
-        the plan was compiled for, and return the final queries' results."""
+        the plan was compiled for, and return the final queries' results.
+
+        With `side_by_side` (a DuckDB store's own tables, `Tables.shared`), independent statements run
+        at once on as many connections as the machine has cores: a few partners' statements each take
+        milliseconds, mostly planning, which DuckDB does on one core per statement."""
         run_id = new_run_id()
         literals = [sqlglot.exp.Literal.string(p).sql(dialect=backend.compiler.dialect) for p in partners]
+        workers = os.cpu_count() or 1
+        if side_by_side and backend.name == "duckdb" and workers > 1:
+            return self._side_by_side(backend, literals, run_id, workers)
 
         def bind(sql: str) -> str:
             return STAND_IN.sub(lambda m: literals[int(m[1])], sql.replace(self.run_id, run_id))
@@ -82,6 +97,53 @@ class Plan:
         finally:
             for name in created:
                 drop_materialized(backend, name)
+
+    def _side_by_side(self, backend, literals: list[str], run_id: str, workers: int) -> list[pa.Table]:
+        """`replay` on `workers` connections, each statement as soon as the tables it reads exist; the
+        run's tables are made in the `SCRATCH` database, which every connection sees."""
+        recorded = [name for name, _ in self.temporaries]
+        steps = [sql for _, sql in self.temporaries] + [sql for sql, _ in self.finals]
+        reads = [{j for j, name in enumerate(recorded) if f'"{name}"' in sql} for sql in steps]
+        fresh = [f'"{SCRATCH}"."main"."{name.replace(self.run_id, run_id)}"' for name in recorded]
+        table = dict(zip((f'"{name}"' for name in recorded), fresh))
+        names = re.compile("|".join(re.escape(quoted) for quoted in table)) if table else None
+
+        def bind(sql: str) -> str:
+            sql = names.sub(lambda m: table[m[0]], sql) if names else sql
+            return STAND_IN.sub(lambda m: literals[int(m[1])], sql)
+        cursors: queue.SimpleQueue = queue.SimpleQueue()
+        for cursor in scratch_cursors(backend, workers):
+            cursors.put(cursor)
+        results: dict[int, pa.Table] = {}
+
+        def execute(i: int) -> None:
+            cursor = cursors.get()
+            try:
+                if i < len(recorded):
+                    cursor.execute(f"CREATE TABLE {fresh[i]} AS {bind(steps[i])}")
+                else:
+                    results[i] = cursor.sql(bind(steps[i])).to_arrow_table()
+            finally:
+                cursors.put(cursor)
+        done: set[int] = set()
+        waiting, running = list(range(len(steps))), {}
+        try:
+            with ThreadPoolExecutor(workers) as pool:
+                while waiting or running:
+                    for i in [i for i in waiting if reads[i] <= done]:
+                        waiting.remove(i)
+                        running[pool.submit(execute, i)] = i
+                    assert running, "a statement reads a table no statement of the plan makes"
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        done.add(running.pop(future))
+                        future.result()  # the first failure ends the run (the pool lets running ones finish)
+        finally:
+            for name in fresh:
+                backend.con.execute(f"DROP TABLE IF EXISTS {name}")
+            while not cursors.empty():
+                cursors.get().close()
+        return [results[len(recorded) + k].cast(schema) for k, (_, schema) in enumerate(self.finals)]
 
 
 @cache

@@ -146,11 +146,14 @@ def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_o
     """Score every partner (or the listed ones) in all six areas (or the listed ones) as of `day`.
 
     The first run for a (rules, day, number of partners, backend) builds the Ibis expressions and
-    records the SQL they compile to; later runs, for these partners or others, replay it (`engine/plan.py`). A store that keys its IDs is scored on
-    the keys (`engine/keys.py`). With `batch`, the partners are scored
-    `batch` at a time: a partner's score reads only the associations that bear on it and the usage of
-    their tenants, so each run holds a slice of the covered usage and memory stays bounded however
-    large the ledger grows (each batch compiles its own plan once).
+    records the SQL they compile to; later runs, for these partners or others, replay it
+    (`engine/plan.py`). A store that keys its IDs is scored on the keys (`engine/keys.py`). A run for
+    some partners executes its independent statements side by side when it can (`Plan.replay`).
+
+    With `batch`, the partners are scored `batch` at a time, one statement after another (two side
+    by side would hold twice the memory): a partner's score reads only the associations that bear on
+    it and the usage of their tenants, so each run holds a slice of the covered usage and memory
+    stays bounded however large the ledger grows (batches of one size share one plan).
     """
     rules = rules or rules_at(day)
     unknown = sorted(set(areas or ()) - set(AREAS))
@@ -159,9 +162,15 @@ def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_o
     if batch:
         everyone = partners or tables.partners.select("partner_id").order_by("partner_id").to_pyarrow()
         ids = sorted(everyone) if partners else everyone.column("partner_id").to_pylist()
-        reports = [score(tables, day, rules=rules, recorded_on=recorded_on, partners=ids[i:i + batch], areas=areas)
+        reports = [_run(tables, day, rules, recorded_on, ids[i:i + batch], areas, side_by_side=False)
                    for i in range(0, len(ids), batch)]
         return ScoreReport(day, rules.version, [p for r in reports for p in r.partners])
+    return _run(tables, day, rules, recorded_on, partners, areas, side_by_side=tables.shared and bool(partners))
+
+
+def _run(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None, partners: list[str] | None,
+         areas: list[str] | None, *, side_by_side: bool) -> ScoreReport:
+    """One run of `score`: replay the plan of its key, compiling it first if no run recorded it."""
     key = plan_key(tables, day, rules, recorded_on, partners, areas)
     plan, result = PLANS.get(key), None
     if plan is None:
@@ -175,5 +184,5 @@ def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_o
         plan = ctx.plan
         PLANS.put(key, plan)
     if result is None or partners:
-        (result,) = plan.replay(tables.backend, partners or ())
+        (result,) = plan.replay(tables.backend, partners or (), side_by_side=side_by_side)
     return build_report(result.to_pylist(), day=day, rules=rules)
