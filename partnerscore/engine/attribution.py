@@ -43,9 +43,11 @@ def usage_with_subscription(tables: Tables, last_month: date) -> ibis.Table:
     return joined.select(*USAGE_COLUMNS)
 
 
-def covered_usage(tables: Tables, ledger: Ledger, last_month: date, extra: tuple[str, ...] = ()) -> ibis.Table:
+def covered_usage(tables: Tables, ledger: Ledger, last_month: date, extra: tuple[str, ...] = (),
+                  few: bool = False) -> ibis.Table:
     """Every (usage row, crediting association) pair where the association covers the row (R2);
-    `extra` names further credit columns to carry along."""
+    `extra` names further credit columns to carry along. With `few` (the credits of a few partners),
+    the usage that CPOR OSU credits may cover is first narrowed to their tenants."""
     # Each branch joins the stored usage table itself (no shared filtered copy, which DuckDB would
     # materialise as a common table expression) to its credits first, and only then to the
     # subscriptions for the program and cloud: the credits are the selective side, so a few
@@ -67,6 +69,11 @@ def covered_usage(tables: Tables, ledger: Ledger, last_month: date, extra: tuple
         (csp_tenant, lambda u, a: [u.tenant_id == a.tenant_id], ["CSP"]),
     ):
         u, a = tables.usage.view(), assocs.view()
+        if few and assocs is osu:
+            # A join on one column lets the engine skip the usage of other tenants while it scans (a
+            # filter made from the join's small side); the (tenant, workload) join below does not.
+            tenants = osu.select(o_tenant=_.tenant_id).distinct()
+            u = u.semi_join(tenants, u.tenant_id == tenants.o_tenant).view()
         pairs = u.join(a, [*keys(u, a), u.month <= last_month, *in_force_for(u, a)]).select(
             *[u[c] for c in USAGE_COLUMNS if c not in ("program", "cloud")],
             *[a[c] for c in (*ASSOCIATION_COLUMNS, *extra)])
@@ -146,7 +153,7 @@ def covered_once(tables: Tables, ledger: Ledger, last_month: date, groups: Itera
     """
     groups = sorted(set(groups))
     if scan_once:
-        pairs = covered_usage(tables, ledger, last_month, extra=("shared",))
+        pairs = covered_usage(tables, ledger, last_month, extra=("shared",), few=True)
         single, several = pairs.filter(~pairs.shared), pairs.filter(pairs.shared)
     else:
         single, several = (covered_usage(tables, Ledger(ledger.holding, ledger.credits.filter(_.shared == shared)),
