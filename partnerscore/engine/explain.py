@@ -20,8 +20,8 @@ from partnerscore.engine.facts import FACTS
 from partnerscore.engine.metrics.base import Context
 from partnerscore.engine.months import add_months, scoring_month
 from partnerscore.engine.plan import PLANS, stand_ins
-from partnerscore.engine.report import round_half_up
-from partnerscore.engine.scoring import plan_key, score, scoring_context
+from partnerscore.engine.report import build_report, round_half_up
+from partnerscore.engine.scoring import plan_key, score_expression, scoring_context
 from partnerscore.errors import PartnerscoreError
 from partnerscore.ledger.associations import ledger_as_of
 from partnerscore.rules.load import RuleSet, rules_at
@@ -163,36 +163,43 @@ def _association_status(rules: RuleSet, day: date, rows: list[dict], partner_id:
 def explain(tables: Tables, partner_id: str, area: str, day: date, metric: str | None = None) -> Explanation:
     """Explain `partner_id`'s score in `area` as of `day` (optionally one metric only).
 
-    The queries behind an explanation are recorded like a score's (`engine/plan.py`): a later
-    explanation of the same partner, area, path and day replays them instead of compiling again.
+    One run computes the area's score and the facts of every path's metrics (which path counts is
+    known only from the score), so the ledger and the covered usage are computed once. It is recorded
+    like a score (`engine/plan.py`): explaining any partner in this area on this day again replays it.
     """
     if area not in AREAS:
         raise PartnerscoreError(f"unknown area {area!r}; choose one of {', '.join(AREAS)}")
     rules = rules_at(day)
-    report = score(tables, day, rules=rules, partners=[partner_id], areas=[area])
-    if not report.partners:
-        raise PartnerscoreError(f"unknown partner {partner_id!r}; `partnerscore score` lists the partners")
-    area_score = report.partner(partner_id).area(area)
     area_rules = rules.areas[area]
-    path = area_score.track or next(iter(area_rules.paths))
-    shown = [m for m in area_score.metrics if not metric or m.metric == metric]
-    if metric and not shown:
-        raise PartnerscoreError(f"{area} has no metric {metric!r}; it has {', '.join(x.metric for x in area_score.metrics)}")
-    key = ("explain", plan_key(tables, day, rules, None, [partner_id], [area]), path, tuple(m.metric for m in shown))
+    known = list(dict.fromkeys(m for metrics in area_rules.paths.values() for m in metrics))
+    if metric and metric not in known:
+        raise PartnerscoreError(f"{area} has no metric {metric!r}; it has {', '.join(known)}")
+    asked = [(path, m) for path, metrics in area_rules.paths.items() for m in metrics if not metric or m == metric]
+    key = ("explain", plan_key(tables, day, rules, None, [partner_id], [area]), tuple(asked))
     plan = PLANS.get(key)
     if plan is None:  # compiled for a stand-in partner, replayed for this one (`engine/plan.py`)
         (stand_in,) = stand_ins(1)
         with scoring_context(tables, day, rules, partners=[stand_in], areas=[area]) as ctx:
-            ctx = ctx.for_area(area)
-            for m in shown:
-                ctx.query(_facts(ctx, stand_in, path, m.metric))
+            ctx.query(score_expression(ctx).filter(_.partner_id == stand_in))
+            area_ctx = ctx.for_area(area)
+            for path, m in asked:
+                ctx.query(_facts(area_ctx, stand_in, path, m))
             ctx.query(_association_rows(ctx, stand_in))
         plan = ctx.plan
         PLANS.put(key, plan)
-    results = plan.replay(tables.backend, [partner_id])
-    metrics = [_metric_explanation(area_rules.paths[path][m.metric], m, rows.to_pylist())
-               for m, rows in zip(shown, results)]
-    associations = _association_status(rules, day, results[-1].to_pylist(), partner_id, area_rules, path)
+    scored, *facts, associations = plan.replay(tables.backend, [partner_id], side_by_side=tables.shared)
+    report = build_report(scored.to_pylist(), day=day, rules=rules)
+    if not report.partners:
+        raise PartnerscoreError(f"unknown partner {partner_id!r}; `partnerscore score` lists the partners")
+    area_score = report.partner(partner_id).area(area)
+    path = area_score.track or next(iter(area_rules.paths))
+    of_path = {m: rows for (p, m), rows in zip(asked, facts) if p == path}
+    shown = [m for m in area_score.metrics if m.metric in of_path]
+    if not shown:  # the metric asked is another path's
+        raise PartnerscoreError(f"{area} ({path}) has no metric {metric!r}; it has "
+                                f"{', '.join(m.metric for m in area_score.metrics)}")
+    metrics = [_metric_explanation(area_rules.paths[path][m.metric], m, of_path[m.metric].to_pylist()) for m in shown]
+    associations = _association_status(rules, day, associations.to_pylist(), partner_id, area_rules, path)
     return Explanation(partner_id, area, day, rules.version, area_score.track, round_half_up(area_score.points),
                        area_score.qualified, _verdict(area_score, area_rules), metrics, associations)
 
