@@ -4,6 +4,7 @@ partner's plan, compiled for a stand-in, serves every other partner."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -14,8 +15,9 @@ import pytest
 from partnerscore.engine import explain as explain_module
 from partnerscore.engine import plan as plan_module
 from partnerscore.engine import scoring
-from partnerscore.engine.connect import SCRATCH, open_duckdb
+from partnerscore.engine.connect import SCRATCH, open_duckdb, register_arrow
 from partnerscore.engine.plan import Plan, PlanCache, PlanStore
+from partnerscore.engine.whatif import changed_tables
 from partnerscore.ingest.importer import import_dataset
 from partnerscore.rules.load import rules_at
 
@@ -171,3 +173,11 @@ def test_a_failing_statement_ends_a_side_by_side_run_with_its_error_and_leaves_n
     assert scratch_tables(tables) == 0
     (again,) = plan.replay(tables.backend, ["P1"], side_by_side=True)
     assert again.num_rows > 0
+
+
+def test_only_a_stores_own_tables_run_side_by_side_not_a_copy_registered_on_one_connection(small_db):
+    tables = open_duckdb(small_db)
+    copy = register_arrow(tables.backend, "ps_test_associations", tables.associations.to_pyarrow())
+    assert tables.shared
+    assert not replace(tables, associations=copy).shared
+    assert not changed_tables(tables, [], DAY).shared

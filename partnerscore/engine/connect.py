@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ibis
+import ibis.expr.operations as ops
 import pyarrow as pa
 
 from partnerscore.errors import PartnerscoreError
@@ -37,10 +38,18 @@ class Tables:
     #: Whether every table holding tenant or subscription IDs also holds their integer keys (a store's
     #: tables do; tables made from others, as what-if's, do not and are scored on the IDs themselves).
     keyed: bool = False
-    #: Whether every table is in a DuckDB store's catalog, which each connection to it reads (what-if's
-    #: tables are registered on one connection only): a few partners' run may then execute its
-    #: independent statements side by side, one connection each (`Plan.replay`).
-    shared: bool = False
+    #: Whether `open_duckdb` bound these tables to a store's own (see `shared`).
+    from_store: bool = False
+
+    @property
+    def shared(self) -> bool:
+        """Whether every table is still one of a DuckDB store's catalog tables, which each connection to
+        its database reads (what-if's copies are registered on one connection only): a few partners'
+        run may then execute independent statements side by side, one connection each (`Plan.replay`)."""
+        def own(name: str) -> bool:
+            op = getattr(self, name).op()
+            return isinstance(op, ops.DatabaseTable) and op.name == name
+        return self.from_store and all(own(name) for name in TABLE_NAMES)
 
 
 def default_engine() -> str:
@@ -53,7 +62,7 @@ def open_duckdb(db: Path | str, *, read_only: bool = True) -> Tables:
     if not Path(db).exists():
         raise PartnerscoreError(f"{db}: no such database; run `partnerscore import DATASET --db {db}` first")
     con = ibis.duckdb.connect(str(db), read_only=read_only)
-    return replace(_bound(con, {name: con.table(name) for name in TABLE_NAMES}), shared=True)
+    return replace(_bound(con, {name: con.table(name) for name in TABLE_NAMES}), from_store=True)
 
 
 def open_parquet(folder: Path | str, backend) -> Tables:
