@@ -137,19 +137,19 @@ def test_one_partners_explanation_plan_explains_every_other_partner_without_comp
     assert explain_module.explain(tables, second, "infrastructure", DAY) == compiled
 
 
-@pytest.fixture
-def two_cores(monkeypatch):
-    """Statements side by side on two connections, whatever this machine's count of cores."""
-    monkeypatch.setattr(plan_module.os, "cpu_count", lambda: 2)
-
-
 def scratch_tables(tables) -> int:
     return tables.backend.con.execute(
         f"SELECT count(*) FROM duckdb_tables() WHERE database_name = '{SCRATCH}'").fetchall()[0][0]
 
 
-def test_a_partners_statements_side_by_side_give_what_they_give_one_at_a_time(demo_db, two_cores):
-    tables = open_duckdb(demo_db)
+def two_threads(tables):
+    """Statements side by side on two connections, whatever this machine's count of cores."""
+    tables.backend.con.execute("SET threads = 2")
+    return tables
+
+
+def test_a_partners_statements_side_by_side_give_what_they_give_one_at_a_time(demo_db):
+    tables = two_threads(open_duckdb(demo_db))
     everyone = [p["partner_id"] for p in scoring.score(tables, DAY).to_json()["partners"]]
     scoring.score(tables, DAY, partners=everyone[:1])
     plan = scoring.PLANS.get(scoring.plan_key(tables, DAY, rules_at(DAY), None, everyone[:1], None))
@@ -161,8 +161,8 @@ def test_a_partners_statements_side_by_side_give_what_they_give_one_at_a_time(de
     assert scratch_tables(tables) == 0
 
 
-def test_a_failing_statement_ends_a_side_by_side_run_with_its_error_and_leaves_no_table(small_db, two_cores):
-    tables = open_duckdb(small_db)
+def test_a_failing_statement_ends_a_side_by_side_run_with_its_error_and_leaves_no_table(small_db):
+    tables = two_threads(open_duckdb(small_db))
     scoring.score(tables, DAY, partners=["P1"])
     plan = scoring.PLANS.get(scoring.plan_key(tables, DAY, rules_at(DAY), None, ["P1"], None))
     broken = Plan(plan.run_id, list(plan.temporaries), plan.finals)

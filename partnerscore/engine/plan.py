@@ -77,13 +77,15 @@ class Plan:
         the plan was compiled for, and return the final queries' results.
 
         With `side_by_side` (a DuckDB store's own tables, `Tables.shared`), independent statements run
-        at once on as many connections as the machine has cores: a few partners' statements each take
-        milliseconds, mostly planning, which DuckDB does on one core per statement."""
+        at once on as many connections as DuckDB has threads (by default, the machine's cores): a few
+        partners' statements each take milliseconds, mostly planning, which DuckDB does on one core
+        per statement."""
         run_id = new_run_id()
         literals = [sqlglot.exp.Literal.string(p).sql(dialect=backend.compiler.dialect) for p in partners]
-        workers = os.cpu_count() or 1
-        if side_by_side and backend.name == "duckdb" and workers > 1:
-            return self._side_by_side(backend, literals, run_id, workers)
+        if side_by_side and backend.name == "duckdb":
+            workers = int(backend.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+            if workers > 1:
+                return self._side_by_side(backend, literals, run_id, workers)
 
         def bind(sql: str) -> str:
             return STAND_IN.sub(lambda m: literals[int(m[1])], sql.replace(self.run_id, run_id))
