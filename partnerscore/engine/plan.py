@@ -36,13 +36,7 @@ import ibis
 import pyarrow as pa
 import sqlglot
 
-from partnerscore.engine.connect import (
-    SCRATCH,
-    drop_materialized,
-    materialize_sql,
-    query_arrow,
-    scratch_cursors,
-)
+from partnerscore.engine.connect import SCRATCH, drop_materialized, materialize_sql, query_arrow, scratch_cursors
 
 MAX_PLANS = 32
 MAX_STORED = 512
