@@ -15,7 +15,7 @@ import pytest
 from partnerscore.engine import explain as explain_module
 from partnerscore.engine import plan as plan_module
 from partnerscore.engine import scoring
-from partnerscore.engine.connect import SCRATCH, open_duckdb, register_arrow
+from partnerscore.engine.connect import open_duckdb, register_arrow
 from partnerscore.engine.plan import Plan, PlanCache, PlanStore
 from partnerscore.engine.whatif import changed_tables
 from partnerscore.ingest.importer import import_dataset
@@ -137,9 +137,9 @@ def test_one_partners_explanation_plan_explains_every_other_partner_without_comp
     assert explain_module.explain(tables, second, "infrastructure", DAY) == compiled
 
 
-def scratch_tables(tables) -> int:
-    return tables.backend.con.execute(
-        f"SELECT count(*) FROM duckdb_tables() WHERE database_name = '{SCRATCH}'").fetchall()[0][0]
+def databases(tables) -> list[str]:
+    """The databases attached to the store's connection (a side-by-side run attaches one for its tables)."""
+    return [name for (name,) in tables.backend.con.execute("SELECT database_name FROM duckdb_databases()").fetchall()]
 
 
 def two_threads(tables):
@@ -151,6 +151,7 @@ def two_threads(tables):
 def test_a_partners_statements_side_by_side_give_what_they_give_one_at_a_time(demo_db):
     tables = two_threads(open_duckdb(demo_db))
     everyone = [p["partner_id"] for p in scoring.score(tables, DAY).to_json()["partners"]]
+    before = databases(tables)
     scoring.score(tables, DAY, partners=everyone[:1])
     plan = scoring.PLANS.get(scoring.plan_key(tables, DAY, rules_at(DAY), None, everyone[:1], None))
     assert len(plan.temporaries) > 20
@@ -158,7 +159,7 @@ def test_a_partners_statements_side_by_side_give_what_they_give_one_at_a_time(de
         (together,) = plan.replay(tables.backend, [partner], side_by_side=True)
         (in_turn,) = plan.replay(tables.backend, [partner])
         assert together.equals(in_turn), partner
-    assert scratch_tables(tables) == 0
+    assert databases(tables) == before
 
 
 def test_a_failing_statement_ends_a_side_by_side_run_with_its_error_and_leaves_no_table(small_db):
@@ -168,9 +169,10 @@ def test_a_failing_statement_ends_a_side_by_side_run_with_its_error_and_leaves_n
     broken = Plan(plan.run_id, list(plan.temporaries), plan.finals)
     name, sql = broken.temporaries[5]
     broken.temporaries[5] = (name, sql.replace("SELECT", "SELECT no_such_column,", 1))
+    before = databases(tables)
     with pytest.raises(duckdb.BinderException, match="no_such_column"):
         broken.replay(tables.backend, ["P1"], side_by_side=True)
-    assert scratch_tables(tables) == 0
+    assert databases(tables) == before
     (again,) = plan.replay(tables.backend, ["P1"], side_by_side=True)
     assert again.num_rows > 0
 

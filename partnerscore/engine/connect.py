@@ -7,6 +7,8 @@ canonical tables exported as Parquet. Nothing else in `engine/` names a backend.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,8 +22,6 @@ TABLE_NAMES = ("partners", "customers", "subscriptions", "associations", "usage"
 #: The tables that hold their IDs' integer keys when a store keys them (`ingest/tables.py` `KEYED`).
 KEYED_TABLE_NAMES = ("customers", "subscriptions", "associations", "usage")
 ENGINES = ("duckdb", "spark")
-#: The database holding the tables of runs whose statements execute side by side (`scratch_cursors`).
-SCRATCH = "ps_scratch"
 
 
 @dataclass(frozen=True)
@@ -106,14 +106,26 @@ def materialize_sql(backend, sql: str, name: str) -> None:
         backend.raw_sql(f'CREATE TEMP TABLE "{name}" AS {sql}')
 
 
-def scratch_cursors(backend, count: int) -> list:
-    """`count` further connections to a DuckDB backend's database, each seeing `SCRATCH`: an in-memory
-    database attached once, writable even when the store is opened read-only, whose tables (unlike
-    temporary ones) every connection reads."""
-    attached = backend.con.execute("SELECT database_name FROM duckdb_databases()").fetchall()
-    if (SCRATCH,) not in attached:
-        backend.con.execute(f"ATTACH ':memory:' AS {SCRATCH} (READ_WRITE)")
-    return [backend.con.cursor() for _ in range(count)]
+@contextmanager
+def scratch_database(backend, name: str, count: int) -> Iterator[list]:
+    """`count` further connections to a DuckDB backend's database that create their tables in `name`, an
+    in-memory database attached for as long as the block runs, and find the store's tables after it.
+
+    Every connection sees an attached database (temporary tables are seen by one connection only), it
+    is writable even when the store is opened read-only, and detaching it drops all its tables at once."""
+    store = backend.con.execute("SELECT current_database()").fetchall()[0][0]
+    backend.con.execute(f"ATTACH ':memory:' AS \"{name}\" (READ_WRITE)")
+    cursors = []
+    try:
+        for _ in range(count):
+            cursors.append(backend.con.cursor())
+            cursors[-1].execute(f'USE "{name}"')
+            cursors[-1].execute(f"SET search_path = '\"{name}\".main,\"{store}\".main'")
+        yield cursors
+    finally:
+        for cursor in cursors:
+            cursor.close()
+        backend.con.execute(f'DETACH "{name}"')
 
 
 def query_arrow(backend, sql: str) -> pa.Table:

@@ -20,14 +20,12 @@ import base64
 import hashlib
 import json
 import os
-import queue
 import re
 import tempfile
 import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -36,7 +34,8 @@ import ibis
 import pyarrow as pa
 import sqlglot
 
-from partnerscore.engine.connect import SCRATCH, drop_materialized, materialize_sql, query_arrow, scratch_cursors
+from partnerscore.engine.connect import drop_materialized, materialize_sql, query_arrow
+from partnerscore.engine.side_by_side import replay_side_by_side
 
 MAX_PLANS = 32
 MAX_STORED = 512
@@ -60,86 +59,49 @@ def stand_ins(count: int) -> list[str]:
 @dataclass
 class Plan:
     """The statements of one recorded run: temporary tables in order, then the queries whose results
-    the run returns (one for a score; one per metric and one for the associations for an explanation)."""
+    the run returns (one for a score; one per metric and one for the associations for an explanation).
+    A plan is not changed once replayed."""
 
     run_id: str
     temporaries: list[tuple[str, str]] = field(default_factory=list)
     finals: list[tuple[str, pa.Schema]] = field(default_factory=list)
+    _read_sets: list[set[int]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def replay(self, backend, partners: Sequence[str] = (), *, side_by_side: bool = False) -> list[pa.Table]:
         """Execute the recorded statements under a fresh run id, with `partners` in place of the stand-ins
         the plan was compiled for, and return the final queries' results.
 
         With `side_by_side` (a DuckDB store's own tables, `Tables.shared`), independent statements run
-        at once on as many connections as DuckDB has threads (by default, the machine's cores): a few
-        partners' statements each take milliseconds, mostly planning, which DuckDB does on one core
-        per statement."""
+        at once on as many connections as DuckDB has threads (by default, the machine's cores)
+        (`engine/side_by_side.py`)."""
         run_id = new_run_id()
         literals = [sqlglot.exp.Literal.string(p).sql(dialect=backend.compiler.dialect) for p in partners]
+
+        def bind(sql: str) -> str:
+            return STAND_IN.sub(lambda m: literals[int(m[1])], sql)
         if side_by_side and backend.name == "duckdb":
             workers = int(backend.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
             if workers > 1:
-                return self._side_by_side(backend, literals, run_id, workers)
-
-        def bind(sql: str) -> str:
-            return STAND_IN.sub(lambda m: literals[int(m[1])], sql.replace(self.run_id, run_id))
+                return replay_side_by_side(self, backend, bind, run_id, workers)
         created = []
         try:
             for name, sql in self.temporaries:
                 fresh = name.replace(self.run_id, run_id)
-                materialize_sql(backend, bind(sql), fresh)
+                materialize_sql(backend, bind(sql.replace(self.run_id, run_id)), fresh)
                 created.append(fresh)
-            return [query_arrow(backend, bind(sql)).cast(schema) for sql, schema in self.finals]
+            return [query_arrow(backend, bind(sql.replace(self.run_id, run_id))).cast(schema)
+                    for sql, schema in self.finals]
         finally:
             for name in created:
                 drop_materialized(backend, name)
 
-    def _side_by_side(self, backend, literals: list[str], run_id: str, workers: int) -> list[pa.Table]:
-        """`replay` on `workers` connections, each statement as soon as the tables it reads exist; the
-        run's tables are made in the `SCRATCH` database, which every connection sees."""
-        recorded = [name for name, _ in self.temporaries]
-        steps = [sql for _, sql in self.temporaries] + [sql for sql, _ in self.finals]
-        reads = [{j for j, name in enumerate(recorded) if f'"{name}"' in sql} for sql in steps]
-        fresh = [f'"{SCRATCH}"."main"."{name.replace(self.run_id, run_id)}"' for name in recorded]
-        table = dict(zip((f'"{name}"' for name in recorded), fresh))
-        names = re.compile("|".join(re.escape(quoted) for quoted in table)) if table else None
-
-        def bind(sql: str) -> str:
-            sql = names.sub(lambda m: table[m[0]], sql) if names else sql
-            return STAND_IN.sub(lambda m: literals[int(m[1])], sql)
-        cursors: queue.SimpleQueue = queue.SimpleQueue()
-        for cursor in scratch_cursors(backend, workers):
-            cursors.put(cursor)
-        results: dict[int, pa.Table] = {}
-
-        def execute(i: int) -> None:
-            cursor = cursors.get()
-            try:
-                if i < len(recorded):
-                    cursor.execute(f"CREATE TABLE {fresh[i]} AS {bind(steps[i])}")
-                else:
-                    results[i] = cursor.sql(bind(steps[i])).to_arrow_table()
-            finally:
-                cursors.put(cursor)
-        done: set[int] = set()
-        waiting, running = list(range(len(steps))), {}
-        try:
-            with ThreadPoolExecutor(workers) as pool:
-                while waiting or running:
-                    for i in [i for i in waiting if reads[i] <= done]:
-                        waiting.remove(i)
-                        running[pool.submit(execute, i)] = i
-                    assert running, "a statement reads a table no statement of the plan makes"
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        done.add(running.pop(future))
-                        future.result()  # the first failure ends the run (the pool lets running ones finish)
-        finally:
-            for name in fresh:
-                backend.con.execute(f"DROP TABLE IF EXISTS {name}")
-            while not cursors.empty():
-                cursors.get().close()
-        return [results[len(recorded) + k].cast(schema) for k, (_, schema) in enumerate(self.finals)]
+    def reads(self) -> list[set[int]]:
+        """For each statement (temporaries, then finals), the temporaries it reads, by place."""
+        if self._read_sets is None:
+            quoted = [f'"{name}"' for name, _ in self.temporaries]
+            self._read_sets = [{j for j, name in enumerate(quoted) if name in sql}
+                               for sql in [sql for _, sql in self.temporaries] + [sql for sql, _ in self.finals]]
+        return self._read_sets
 
 
 @cache
