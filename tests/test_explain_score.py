@@ -1,9 +1,11 @@
-"""An explanation states the score `score` gives: one run computes the area's score (on the IDs it
-shows) beside the facts of every path, and it must agree with the score on integer keys and show the
-facts of the path that counts, partner by partner."""
+"""An explanation states the score `score` gives: one run computes the area's score beside the facts
+of every path, and it must agree with the score and show the facts of the path that counts, partner
+by partner. On a store's tables it runs on the tenants' integer keys and must show what it shows when
+it runs on the IDs themselves."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -56,3 +58,16 @@ def test_a_metric_the_area_does_not_have_is_a_clear_error(demo):
     tables, report = demo
     with pytest.raises(PartnerscoreError, match="data_ai has no metric 'advanced_certifications'"):
         explain(tables, report.partners[0].partner_id, "data_ai", DAY, "advanced_certifications")
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_an_explanation_on_tenant_keys_shows_the_tenant_ids_it_shows_when_run_on_the_ids(demo, area):
+    tables, report = demo
+    assert tables.keyed and tables.tenant_keys is not None
+    on_ids = replace(tables, tenant_keys=None)  # no names for the keys: explained on the IDs themselves
+    shown = 0
+    for partner in report.partners:
+        told = explain(tables, partner.partner_id, area, DAY).to_json()
+        assert told == explain(on_ids, partner.partner_id, area, DAY).to_json(), partner.partner_id
+        shown += sum(f["entity_kind"] in ("tenant", "pair") for m in told["metrics"] for f in m["facts"])
+    assert shown, "the demo's explanations list tenants in every area"

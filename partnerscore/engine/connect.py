@@ -40,6 +40,9 @@ class Tables:
     keyed: bool = False
     #: Whether `open_duckdb` bound these tables to a store's own (see `shared`).
     from_store: bool = False
+    #: Each tenant ID with its integer key (a store's `tenant_keys`), to show tenants scored on their
+    #: keys by their IDs again (`keys.with_tenant_ids`); None when no store gave it.
+    tenant_keys: ibis.Table | None = None
 
     @property
     def shared(self) -> bool:
@@ -62,7 +65,9 @@ def open_duckdb(db: Path | str, *, read_only: bool = True) -> Tables:
     if not Path(db).exists():
         raise PartnerscoreError(f"{db}: no such database; run `partnerscore import DATASET --db {db}` first")
     con = ibis.duckdb.connect(str(db), read_only=read_only)
-    return replace(_bound(con, {name: con.table(name) for name in TABLE_NAMES}), from_store=True)
+    tables = _bound(con, {name: con.table(name) for name in TABLE_NAMES})
+    names = con.table("tenant_keys") if tables.keyed else None
+    return replace(tables, from_store=True, tenant_keys=names)
 
 
 def open_parquet(folder: Path | str, backend) -> Tables:

@@ -17,6 +17,7 @@ from ibis import _
 
 from partnerscore.engine.connect import Tables
 from partnerscore.engine.facts import FACTS
+from partnerscore.engine.keys import for_facts
 from partnerscore.engine.metrics.base import Context
 from partnerscore.engine.months import add_months, scoring_month
 from partnerscore.engine.plan import PLANS, stand_ins
@@ -127,10 +128,10 @@ def _counted_types(area: AreaRules, path: str) -> dict[str, list[str]]:
     return found
 
 
-def _association_rows(ctx: Context, partner_id: str) -> ibis.Table:
-    """The partner's associations in force on the day scored (its own, and those naming it as indirect
+def _association_rows(tables: Tables, rules: RuleSet, day: date, partner_id: str) -> ibis.Table:
+    """The partner's associations in force on `day` (its own, and those naming it as indirect
     provider), with the ledger's reason when one is ineligible."""
-    holding = ledger_as_of(ctx.tables, ctx.rules, ctx.day, partners=[partner_id]).holding
+    holding = ledger_as_of(tables, rules, day, partners=[partner_id]).holding
     holding = holding.filter((_.partner_id == partner_id) | (_.indirect_provider_id == partner_id))
     return holding.select("association_id", "partner_id", "type", "tenant_id", "subscription_id", "workload",
                           "start_date", "effective_end", "ineligible").order_by("association_id")
@@ -164,8 +165,9 @@ def explain(tables: Tables, partner_id: str, area: str, day: date, metric: str |
     """Explain `partner_id`'s score in `area` as of `day` (optionally one metric only).
 
     One run computes the area's score and the facts of every path's metrics (which path counts is
-    known only from the score), so the ledger and the covered usage are computed once. It is recorded
-    like a score (`engine/plan.py`): explaining any partner in this area on this day again replays it.
+    known only from the score), so the ledger and the covered usage are computed once, on the tenants'
+    keys when the store can name them again (`keys.for_facts`). It is recorded like a score
+    (`engine/plan.py`): explaining any partner in this area on this day again replays it.
     """
     if area not in AREAS:
         raise PartnerscoreError(f"unknown area {area!r}; choose one of {', '.join(AREAS)}")
@@ -179,12 +181,12 @@ def explain(tables: Tables, partner_id: str, area: str, day: date, metric: str |
     plan = PLANS.get(key)
     if plan is None:  # compiled for a stand-in partner, replayed for this one (`engine/plan.py`)
         (stand_in,) = stand_ins(1)
-        with scoring_context(tables, day, rules, partners=[stand_in], areas=[area]) as ctx:
+        with scoring_context(for_facts(tables), day, rules, partners=[stand_in], areas=[area]) as ctx:
             ctx.query(score_expression(ctx).filter(_.partner_id == stand_in))
             area_ctx = ctx.for_area(area)
             for path, m in asked:
                 ctx.query(_facts(area_ctx, stand_in, path, m))
-            ctx.query(_association_rows(ctx, stand_in))
+            ctx.query(_association_rows(tables, rules, day, stand_in))
         plan = ctx.plan
         PLANS.put(key, plan)
     scored, *facts, associations = plan.replay(tables.backend, [partner_id], side_by_side=tables.shared)

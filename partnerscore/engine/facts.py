@@ -12,6 +12,7 @@ from __future__ import annotations
 import ibis
 from ibis import _
 
+from partnerscore.engine.keys import with_tenant_ids
 from partnerscore.engine.metrics import azure, business_applications, modern_work, security, skilling
 from partnerscore.engine.metrics.base import Context
 from partnerscore.rules.schema import MetricRule, Step
@@ -33,7 +34,7 @@ def _net_status(now: ibis.Value, before: ibis.Value, added: str, lost: str, kept
 
 
 def azure_net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
-    f = azure.net_customer_adds_facts(ctx, rule)
+    f = with_tenant_ids(ctx.tables, azure.net_customer_adds_facts(ctx, rule))
     floor = rule.params["min_month_acr_usd"]
     status = _net_status(f.now, f.year_ago, f"added: ACR ≥ ${floor:,} in M-1 or M, not a year earlier",
                          "lost: eligible a year earlier, not now", "eligible now and a year earlier (no change)",
@@ -47,6 +48,7 @@ def azure_usage_growth(ctx: Context, rule: MetricRule) -> ibis.Table:
     t = acr.group_by("partner_id", "tenant_id").aggregate(
         now=acr.acr.sum(where=acr.month == ctx.m()).fill_null(0),
         before=acr.acr.sum(where=acr.month == ctx.m(-12)).fill_null(0)).filter((_.now != 0) | (_.before != 0))
+    t = with_tenant_ids(ctx.tables, t)
     change = (t.now - t.before) / MICROS
     status = ibis.cases((change > 0, "grew"), (change < 0, "shrank"), else_="unchanged")
     return _facts(t, "tenant", t.tenant_id, None, t.now / MICROS, t.before / MICROS, change, status)
@@ -61,7 +63,7 @@ def azure_deployments(ctx: Context, rule: MetricRule) -> ibis.Table:
 
 
 def modern_work_net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
-    f = modern_work.net_customer_adds_facts(ctx, rule)
+    f = with_tenant_ids(ctx.tables, modern_work.net_customer_adds_facts(ctx, rule))
     status = _net_status(f.now, f.year_ago, "added: eligible tenant in M, not in M-12", "lost: eligible in M-12, not in M",
                          "eligible in M and M-12 (no change)", "not eligible")
     return _facts(f, "tenant", f.tenant_id, None, f.now.cast("int64"), f.year_ago.cast("int64"),
@@ -69,7 +71,7 @@ def modern_work_net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
 
 
 def modern_work_usage_growth(ctx: Context, rule: MetricRule) -> ibis.Table:
-    f = modern_work.type_facts(ctx, rule)
+    f = with_tenant_ids(ctx.tables, modern_work.type_facts(ctx, rule))
     status = ibis.cases(
         (f.late, "baseline: active users in the first month of an association started after M-12"),
         (f.in_now & f.in_then, "active users in M against M-12"),
@@ -79,7 +81,7 @@ def modern_work_usage_growth(ctx: Context, rule: MetricRule) -> ibis.Table:
 
 
 def modern_work_deployments(ctx: Context, rule: MetricRule) -> ibis.Table:
-    f = modern_work.type_facts(ctx, rule)
+    f = with_tenant_ids(ctx.tables, modern_work.type_facts(ctx, rule))
     share = rule.params["active_share"]
     status = ibis.cases(
         (f.already_deployed_at_start, "not counted: already at the active share when the association started"),
@@ -93,7 +95,7 @@ def modern_work_deployments(ctx: Context, rule: MetricRule) -> ibis.Table:
 def security_parts(ctx: Context, rule: MetricRule) -> ibis.Table:
     """Both Security parts' tenants: Azure Security ACR (TTM and months) and Microsoft 365 seats."""
     az, m365 = rule.params["azure"], rule.params["m365"]
-    ttm = security._ttm_acr(ctx, az)
+    ttm = with_tenant_ids(ctx.tables, security._ttm_acr(ctx, az))
     band = az.get("tenant_ttm_acr_usd") or {"at_least": az.get("min_ttm_acr_usd", 0)}
     in_band = security._in_band(ttm.ttm_now, band)
     azure_facts = _facts(ttm, "tenant", ttm.tenant_id, "azure", ttm.ttm_now / MICROS, ttm.ttm_prev / MICROS,
@@ -105,6 +107,7 @@ def security_parts(ctx: Context, rule: MetricRule) -> ibis.Table:
         now=tm.active.sum(where=tm.month == ctx.m()).fill_null(0),
         before=tm.active.sum(where=tm.month == ctx.m(-12)).fill_null(0),
         eligible=(tm.in_range & (tm.month == ctx.m())).any())
+    seats = with_tenant_ids(ctx.tables, seats)
     m365_facts = _facts(seats, "tenant", seats.tenant_id, "m365", seats.now, seats.before, seats.now - seats.before,
                         ibis.ifelse(seats.eligible, "eligible in M: a listed workload's paid units in range",
                                     "not eligible in M: no listed workload with paid units in range"))
@@ -112,7 +115,7 @@ def security_parts(ctx: Context, rule: MetricRule) -> ibis.Table:
 
 
 def business_applications_net_customer_adds(ctx: Context, rule: MetricRule) -> ibis.Table:
-    f = business_applications.net_customer_adds_facts(ctx, rule)
+    f = with_tenant_ids(ctx.tables, business_applications.net_customer_adds_facts(ctx, rule))
     status = _net_status(f.now, f.year_ago, "added: revenue over the floor in M, not in M-12",
                          "lost: over the floor in M-12, not in M", "over the floor in M and M-12 (no change)",
                          "not counted: revenue below the floor in M and M-12")
@@ -126,6 +129,7 @@ def business_applications_mcv(ctx: Context, rule: MetricRule) -> ibis.Table:
     p = pairs.group_by("partner_id", "tenant_id", "workload_key").aggregate(
         now=pairs.mcv.sum(where=pairs.month == ctx.m()).fill_null(0),
         before=pairs.mcv.sum(where=pairs.month == ctx.m(-12)).fill_null(0)).filter((_.now != 0) | (_.before != 0))
+    p = with_tenant_ids(ctx.tables, p)
     floor = rule.params.get("min_pair_mcv")
     if floor is None:
         status = ibis.ifelse(p.now > p.before, "MCV grew", "MCV did not grow")

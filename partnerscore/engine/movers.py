@@ -13,6 +13,7 @@ from ibis import _
 
 from partnerscore.engine.connect import Tables
 from partnerscore.engine.facts import FACTS
+from partnerscore.engine.keys import for_facts
 from partnerscore.engine.plan import PLANS, stand_ins
 from partnerscore.engine.report import AreaScore
 from partnerscore.engine.scoring import plan_key, scoring_context
@@ -31,7 +32,7 @@ def metric_facts(tables: Tables, partner: str, day: date,
     plan = PLANS.get(key)
     if plan is None:  # compiled for a stand-in partner, replayed for this one (`engine/plan.py`)
         (stand_in,) = stand_ins(1)
-        with scoring_context(tables, day, rules, partners=[stand_in], areas=list(wanted)) as ctx:
+        with scoring_context(for_facts(tables), day, rules, partners=[stand_in], areas=list(wanted)) as ctx:
             for area, path, metric in asked:
                 actx = ctx.for_area(area)
                 rule = actx.area.paths[path][metric]

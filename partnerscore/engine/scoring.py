@@ -133,11 +133,12 @@ def score_expression(ctx: Context) -> ibis.Table:
 
 def plan_key(tables: Tables, day: date, rules: RuleSet, recorded_on: date | None, partners: list[str] | None,
              areas: list[str] | None) -> tuple:
-    """What a plan's SQL depends on: backend, table names and types, rules, day, the number of partners
+    """What a plan's SQL depends on: backend, table names and types, whether IDs have keys and keys
+    names (explanations are compiled on keys then, `keys.for_facts`), rules, day, the number of partners
     (a plan is compiled for stand-ins, `plan.stand_ins`), areas."""
     sources = tuple((getattr(tables, name).get_name(), repr(getattr(tables, name).schema())) for name in TABLE_NAMES)
-    return (tables.backend.name, tables.backend.version, sources, tables.keyed, rules.fingerprint,
-            day, recorded_on, len(partners or ()), tuple(areas or ()))
+    return (tables.backend.name, tables.backend.version, sources, tables.keyed, tables.tenant_keys is not None,
+            rules.fingerprint, day, recorded_on, len(partners or ()), tuple(areas or ()))
 
 
 def score(tables: Tables, day: date, *, rules: RuleSet | None = None, recorded_on: date | None = None,
