@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import pyarrow as pa
 
-from partnerscore.engine.connect import scratch_database
+from partnerscore.engine.connect import fetch_arrow, scratch_database
 
 
 def replay_side_by_side(plan, backend, bind: Callable[[str], str], run_id: str, workers: int) -> list[pa.Table]:
@@ -34,7 +34,7 @@ def replay_side_by_side(plan, backend, bind: Callable[[str], str], run_id: str, 
             if i < made:
                 cursor.execute(f'CREATE TABLE "{plan.temporaries[i][0]}" AS {bind(steps[i])}')
             else:
-                results[i] = cursor.sql(bind(steps[i])).to_arrow_table()
+                results[i] = fetch_arrow(cursor, bind(steps[i]))
         finally:
             cursors.put(cursor)
     done: set[int] = set()
