@@ -16,6 +16,7 @@ from partnerscore.engine import explain as explain_module
 from partnerscore.engine import plan as plan_module
 from partnerscore.engine import scoring
 from partnerscore.engine.connect import open_duckdb, register_arrow
+from partnerscore.engine.side_by_side import duckdb_threads
 from partnerscore.engine.plan import Plan, PlanCache, PlanStore
 from partnerscore.engine.whatif import changed_tables
 from partnerscore.ingest.importer import import_dataset
@@ -160,9 +161,10 @@ def test_a_partners_statements_side_by_side_give_what_they_give_one_at_a_time(de
         (in_turn,) = plan.replay(tables.backend, [partner])
         assert together.equals(in_turn), partner
     assert databases(tables) == before
+    assert duckdb_threads(tables.backend) == 2, "the run sets DuckDB's thread count back"
 
 
-def test_a_failing_statement_ends_a_side_by_side_run_with_its_error_and_leaves_no_table(small_db):
+def test_a_failing_statement_ends_a_side_by_side_run_with_its_error_leaving_no_table_and_the_threads_as_they_were(small_db):
     tables = two_threads(open_duckdb(small_db))
     scoring.score(tables, DAY, partners=["P1"])
     plan = scoring.PLANS.get(scoring.plan_key(tables, DAY, rules_at(DAY), None, ["P1"], None))
@@ -173,6 +175,7 @@ def test_a_failing_statement_ends_a_side_by_side_run_with_its_error_and_leaves_n
     with pytest.raises(duckdb.BinderException, match="no_such_column"):
         broken.replay(tables.backend, ["P1"], side_by_side=True)
     assert databases(tables) == before
+    assert duckdb_threads(tables.backend) == 2
     (again,) = plan.replay(tables.backend, ["P1"], side_by_side=True)
     assert again.num_rows > 0
 

@@ -35,7 +35,7 @@ import pyarrow as pa
 import sqlglot
 
 from partnerscore.engine.connect import drop_materialized, materialize_sql, query_arrow
-from partnerscore.engine.side_by_side import replay_side_by_side
+from partnerscore.engine.side_by_side import duckdb_threads, replay_side_by_side
 
 MAX_PLANS = 32
 MAX_STORED = 512
@@ -72,17 +72,15 @@ class Plan:
         the plan was compiled for, and return the final queries' results.
 
         With `side_by_side` (a DuckDB store's own tables, `Tables.shared`), independent statements run
-        at once on as many connections as DuckDB has threads (by default, the machine's cores)
-        (`engine/side_by_side.py`)."""
+        at once on as many connections as DuckDB has threads (by default, the machine's cores), one
+        thread each (`engine/side_by_side.py`)."""
         run_id = new_run_id()
         literals = [sqlglot.exp.Literal.string(p).sql(dialect=backend.compiler.dialect) for p in partners]
 
         def bind(sql: str) -> str:
             return STAND_IN.sub(lambda m: literals[int(m[1])], sql)
-        if side_by_side and backend.name == "duckdb":
-            workers = int(backend.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-            if workers > 1:
-                return replay_side_by_side(self, backend, bind, run_id, workers)
+        if side_by_side and backend.name == "duckdb" and duckdb_threads(backend) > 1:
+            return replay_side_by_side(self, backend, bind, run_id)
         created = []
         try:
             for name, sql in self.temporaries:
