@@ -43,12 +43,12 @@ def usage_with_subscription(tables: Tables, last_month: date) -> ibis.Table:
     return joined.select(*USAGE_COLUMNS)
 
 
-def tenants_usage(tables: Tables, credits: ibis.Table) -> ibis.Table:
-    """The usage of the tenants `credits` name or whose subscriptions they name: every usage row they
-    may cover (a row's tenant is its subscription's; the importer rejects others), read in one scan."""
+def tenants_usage(tables: Tables, associations: ibis.Table) -> ibis.Table:
+    """The usage of the tenants `associations` name or whose subscriptions they name: every usage row
+    they may cover (a row's tenant is its subscription's; the importer rejects others), in one scan."""
     owners = tables.subscriptions.select(o_sub=_.subscription_id, o_tenant=_.tenant_id)
-    named = credits.join(owners, credits.subscription_id == owners.o_sub).select(c_tenant=owners.o_tenant)
-    tenants = credits.select(c_tenant=_.tenant_id).union(named).distinct()
+    named = associations.join(owners, associations.subscription_id == owners.o_sub).select(c_tenant=owners.o_tenant)
+    tenants = associations.select(c_tenant=_.tenant_id).union(named).distinct()
     usage = tables.usage.select(*(c for c in USAGE_COLUMNS if c not in ("program", "cloud")))
     return usage.semi_join(tenants, usage.tenant_id == tenants.c_tenant)
 

@@ -17,7 +17,7 @@ import ibis
 from ibis import _
 
 from partnerscore.engine.attribution import covered_once, mark_shared, tenants_usage, usage_with_subscription
-from partnerscore.ledger.associations import Ledger, crediting, ledger_as_of
+from partnerscore.ledger.associations import Ledger, crediting, ledger_as_of, touching
 from partnerscore.engine.connect import TABLE_NAMES, Tables, drop_materialized
 from partnerscore.engine.keys import keyed
 from partnerscore.engine.metrics import CLASSIFIERS, FORMULAS, PERCENT_FORMULAS
@@ -56,15 +56,19 @@ def scoring_context(tables: Tables, day: date, rules: RuleSet, recorded_on: date
     try:
         # Each stage is computed once: Spark would otherwise inline the ledger into every join of the
         # attribution and its analyser runs out of memory on the resulting plan.
-        ledger = ledger_as_of(tables, rules, day, recorded_on, ctx.partners)
+        if ctx.partners and len(ctx.partners) <= FEW_PARTNERS:
+            # The associations that bear on them, then apart their tenants' usage and their ledger.
+            near = ctx.materialize(touching(tables.associations, ctx.partners))
+            ctx.tables = replace(tables, usage=ctx.materialize(tenants_usage(tables, near)))
+            ctx.usage = usage_with_subscription(ctx.tables, month)
+            ledger = ledger_as_of(replace(tables, associations=near), rules, day, recorded_on)
+        else:
+            ledger = ledger_as_of(tables, rules, day, recorded_on, ctx.partners)
         holding = ctx.materialize(ledger.holding)
         credits = crediting(holding, rules.associations)
         if ctx.partners:
             credits = credits.filter(credits.partner_id.isin(ctx.partners))
         credits = ctx.materialize(mark_shared(credits, tables.subscriptions))
-        if ctx.partners and len(ctx.partners) <= FEW_PARTNERS:
-            ctx.tables = replace(tables, usage=ctx.materialize(tenants_usage(tables, credits)))
-            ctx.usage = usage_with_subscription(ctx.tables, month)
         ctx.covered = ctx.materialize(covered_once(ctx.tables, Ledger(holding, credits), month,
                                                    rules.associations.type_groups.values(),
                                                    scan_once=bool(ctx.partners)))
