@@ -17,6 +17,7 @@ from rich.table import Table
 
 from partnerscore.cli.options import Format
 from partnerscore.engine.report import ScoreReport, round_half_up
+from partnerscore.engine.units import amount
 from partnerscore.errors import PartnerscoreError
 
 #: A terminal gets its own width; a pipe or file gets 120 columns so tables stay readable in docs.
@@ -149,7 +150,7 @@ def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
     if fmt is Format.csv:
         rows = [{"metric": m.metric, **fact} for m in exp.metrics for fact in m.facts]
         write_rows(rows, fmt, "facts", ["metric", "entity_kind", "entity", "part", "now", "before",
-                                         "contribution", "status"])
+                                         "contribution", "unit", "status"])
         return
     track = f", {exp.track} path" if exp.track else ""
     out.print(f"[bold]{exp.partner_id} · {exp.area}{track} · as of {exp.as_of} (rules {exp.rules_version})[/bold]")
@@ -159,12 +160,14 @@ def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
         out.print(f"  to gain: {m.to_gain}")
         if m.why_zero:
             out.print(f"  why 0: {m.why_zero}", markup=False)
-        statuses = Counter(fact["status"] for fact in m.facts)
-        for status, count in statuses.most_common():
-            out.print(f"  {count:>5} × {status}", markup=False)
+        statuses = Counter((fact["status"], fact["unit"]) for fact in m.facts)
+        for (status, unit), count in statuses.most_common():
+            added = sum(f["contribution"] for f in m.facts if (f["status"], f["unit"]) == (status, unit))
+            out.print(f"  {count:>5} × {status}" + (f" ({amount(added, unit)})" if added else ""), markup=False)
         shown = m.facts if limit is None else m.facts[:limit]
         if shown:
-            write_rows(shown, Format.table, "", ["entity", "part", "now", "before", "contribution", "status"])
+            write_rows([{**f, "contribution": amount(f["contribution"], f["unit"])} for f in shown], Format.table, "",
+                       ["entity", "part", "now", "before", "contribution", "status"])
         if len(shown) < len(m.facts):
             out.print(f"  … {len(m.facts) - len(shown)} more (--all shows every row, --format csv exports them)")
     write_rows(exp.associations, Format.table, "\nassociations",
@@ -314,7 +317,7 @@ def _movers(moved: dict[str, list[dict]], limit: int | None) -> None:
         rows = moved.get(change) or []
         for e in rows if limit is None else rows[:limit]:
             part = f" [{e['part']}]" if e["part"] else ""
-            out.print(f"    {change:<7} {e['entity_kind']} {e['entity']}{part} {e['contribution']:+g}: "
+            out.print(f"    {change:<7} {e['entity_kind']} {e['entity']}{part} {amount(e['contribution'], e.get('unit'))}: "
                       f"{e['status']}", markup=False)
         if limit is not None and len(rows) > limit:
             out.print(f"    … {len(rows) - limit} more {change} (--all shows every one)")

@@ -197,7 +197,9 @@ class EntityMovePublic(BaseModel):
     entity_kind: str
     entity: str
     part: str | None
-    contribution: float | int | None
+    contribution: float | int | None = Field(description="The change of the entity's contribution, in `unit`.")
+    unit: str | None = Field(None, description="customers, pairs, deployments, services, people, active users, "
+                                               "protected users, MCV, USD ACR or USD Security ACR.")
     status: str | None
 
 
