@@ -275,7 +275,8 @@ def alerts(found, fmt: Format, title: str) -> None:
 
 
 def diff(result, fmt: Format, limit: int | None = 5) -> None:
-    """Explained changes: per area and metric, the points on both days and the entities that moved them."""
+    """Explained changes: per area that moved, the points on both days and the entities that moved them,
+    each contribution in its unit; the areas that did not move in one line."""
     doc = result.to_json()
     if fmt is Format.json:
         write_json(doc)
@@ -285,30 +286,41 @@ def diff(result, fmt: Format, limit: int | None = 5) -> None:
                 for a in doc["areas"] for m in a["metrics"] for change in ("entered", "left", "changed")
                 for e in m[change]]
         write_rows(rows, fmt, "diff", ["area", "metric", "change", "entity_kind", "entity", "part", "contribution",
-                                       "status"])
+                                       "unit", "status"])
         return
     recorded = f", as recorded on {result.recorded_on}" if result.recorded_on else ""
     rules = (f"rules {result.rules_from}" if result.rules_from == result.rules_to
              else f"rules {result.rules_from} → {result.rules_to}")
     out.print(f"[bold]{result.partner_id} · {result.from_day} → {result.to_day}{recorded} ({rules})[/bold]")
     if not result.areas:
-        out.print("no change in any area")
-    yes = {True: "yes", False: "no"}
+        out.print("no change in any area" + (f" ({', '.join(result.unchanged)})" if result.unchanged else ""))
+    elif result.unchanged:
+        n = len(result.unchanged)
+        out.print(f"{n} area{'s' if n != 1 else ''} unchanged: {', '.join(result.unchanged)}")
     for a in result.areas:
-        track = f", {a.track_from} → {a.track_to} path" if a.track_from != a.track_to else (
-            f", {a.track_to} path" if a.track_to else "")
-        out.print(f"\n[bold]{a.area}[/bold]: {a.points_from:g} → {a.points_to:g} points ({a.points_to - a.points_from:+g})"
-                  f"{track}, qualified {yes[a.qualified_from]} → {yes[a.qualified_to]}")
-        for line in a.rule_changes:
-            out.print(f"  rule change: {line}", markup=False)
-        for m in a.metrics:
-            moved = len(m.entered) + len(m.left) + len(m.changed)
-            if not moved and m.delta == 0 and m.value_from == m.value_to:
-                continue
-            out.print(f"  {m.metric}: {m.points_from:g} → {m.points_to:g} ({m.delta:+g}), value {m.value_from} → "
-                      f"{m.value_to}: {len(m.entered)} entered, {len(m.left)} left, {len(m.changed)} changed",
-                      markup=False)
-            _movers({change: getattr(m, change) for change in ("entered", "left", "changed")}, limit)
+        _area_diff(a, limit)
+
+
+def _area_diff(a, limit: int | None) -> None:
+    """One area that moved: its points, the metrics that moved with their entities, the others named."""
+    yes = {True: "yes", False: "no"}
+    track = f", {a.track_from} → {a.track_to} path" if a.track_from != a.track_to else (
+        f", {a.track_to} path" if a.track_to else "")
+    out.print(f"\n[bold]{a.area}[/bold]: {a.points_from:g} → {a.points_to:g} points ({a.points_to - a.points_from:+g})"
+              f"{track}, qualified {yes[a.qualified_from]} → {yes[a.qualified_to]}")
+    for line in a.rule_changes:
+        out.print(f"  rule change: {line}", markup=False)
+    still = []
+    for m in a.metrics:
+        if not (m.entered or m.left or m.changed) and m.delta == 0 and m.value_from == m.value_to:
+            still.append(m.metric)
+            continue
+        out.print(f"  {m.metric}: {m.points_from:g} → {m.points_to:g} ({m.delta:+g}), value {m.value_from} → "
+                  f"{m.value_to}: {len(m.entered)} entered, {len(m.left)} left, {len(m.changed)} changed",
+                  markup=False)
+        _movers({change: getattr(m, change) for change in ("entered", "left", "changed")}, limit)
+    if still:
+        out.print(f"  unchanged: {', '.join(still)}", markup=False)
 
 
 def _movers(moved: dict[str, list[dict]], limit: int | None) -> None:

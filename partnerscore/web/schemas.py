@@ -401,7 +401,9 @@ class DiffPublic(BaseModel):
     recorded_on: date | None
     rules_from: str
     rules_to: str
-    areas: list[AreaChangePublic]
+    areas: list[AreaChangePublic] = Field(description="The areas that moved: points, qualification, track, rule "
+                                                     "version, or a metric's value or points.")
+    unchanged: list[str] = Field(description="The areas asked for that did not move.")
     usage_model: str | None = Field(description="Set when the later day's month is not reported yet: its usage "
                                                 "is projected, as the forecast projects it.")
 
