@@ -356,7 +356,10 @@ def forecast(result, fmt: Format) -> None:
         table.add_row(a.area, *[f"{m.points:g}{' ✓' if m.qualified else ''}" for m in [a.now, *a.months]])
     out.print(table)
     risks = [(a.area, r) for a in result.areas for r in a.risks]
-    out.print("at risk:" if risks else "no area stops qualifying and no metric falls below its minimum")
+    for line in result.summary:
+        out.print(line, markup=False, soft_wrap=True)
+    if risks:
+        out.print("at risk:")
     for area, risk in risks:
         out.print(f"  [red]{area}[/red]: {risk}", soft_wrap=True)
     if result.backtest:

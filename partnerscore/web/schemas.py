@@ -367,6 +367,8 @@ class ForecastPublic(BaseModel):
     last_reported: date | None
     areas: list[AreaForecastPublic]
     backtest: dict[str, float] | None = Field(description="Mean absolute error per area, in points, if asked for.")
+    summary: list[str] = Field(description="What holds now and ahead, in sentences: the areas qualified now, "
+                                           "lost, kept or gained, and the metrics below their minimum.")
 
 
 class MetricChangePublic(BaseModel):
