@@ -256,12 +256,13 @@ def plan(result, fmt: Format) -> None:
                                          f"{round_half_up(after.points):g} points, below the minimum total"))
 
 
-def alerts(found, fmt: Format, title: str) -> None:
-    """Alerts, worst first: a table, JSON or CSV."""
+def alerts(found, fmt: Format, title: str, nothing: str = "") -> None:
+    """Alerts, worst first: a table, JSON or CSV; `nothing` says what an empty list means."""
     rows = [a.to_json() for a in found]
     if fmt is Format.table:
         counts = Counter(a.severity for a in found)
-        summary = ", ".join(f"{counts[s]} {s}" for s in ("critical", "high", "medium", "low") if counts[s]) or "none"
+        summary = (", ".join(f"{counts[s]} {s}" for s in ("critical", "high", "medium", "low") if counts[s])
+                   or "none" + (f": {nothing}" if nothing else ""))
         out.print(f"[bold]{title}[/bold]: {summary}")
         style = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
         for a in found:
@@ -355,9 +356,9 @@ def forecast(result, fmt: Format) -> None:
     for a in result.areas:
         table.add_row(a.area, *[f"{m.points:g}{' ✓' if m.qualified else ''}" for m in [a.now, *a.months]])
     out.print(table)
-    risks = [(a.area, r) for a in result.areas for r in a.risks]
     for line in result.summary:
         out.print(line, markup=False, soft_wrap=True)
+    risks = [(a.area, r) for a in result.areas for r in a.risks]
     if risks:
         out.print("at risk:")
     for area, risk in risks:
