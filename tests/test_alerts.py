@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from partnerscore.cli.app import app
 from partnerscore.decisions.alerts import alerts
 from partnerscore.engine.connect import open_duckdb
-from test_plan_cases import AZURE_SMB, build
+from test_plan_cases import AZURE_SMB, FIRST, build
 
 DAY = date(2026, 10, 31)
 
@@ -89,3 +89,33 @@ def test_alerts_command_exits_non_zero_at_or_above_fail_on(risky_db):
 def test_alerts_command_refuses_an_unknown_severity(risky_db):
     run = CliRunner().invoke(app, ["alerts", "--db", str(risky_db), "--as-of", "2026-10-31", "--fail-on", "panic"])
     assert run.exit_code == 1 and "choose one of low, medium, high, critical" in run.output
+
+
+# --- what the alerts say is true -------------------------------------------------------------------
+
+#: RISKY, plus P1's CPOR on T1's Exchange Online (an m365 subscription), ending 2026-12-10, and P3, a
+#: partner with no association and no certification.
+FED = {**RISKY,
+       "partners": RISKY["partners"] + [("P3", "Litware", "services")],
+       "subscriptions": RISKY["subscriptions"] + [("S5", "T1", "MCA_E", "m365", "2023-01-01")],
+       "associations": RISKY["associations"] + [("A6", "P1", "CPOR_OSU", "T1", "", "Exchange Online", "", "", "",
+                                                 "2025-01-01", "2026-12-10")],
+       "usage": RISKY["usage"] + [("T1", "S5", "Exchange Online", {FIRST: 1})]}
+
+
+@pytest.fixture(scope="module")
+def fed_db(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("alerts-fed"), FED)
+
+
+def test_an_ending_association_feeds_only_the_areas_that_count_its_workload(fed_db):
+    ending = {a.subject: a for a in alerts(open_duckdb(fed_db), DAY, partner="P1") if a.kind == "association ending"}
+    cpor = ending["CPOR_OSU A6 on customer T1"]
+    assert (cpor.areas, cpor.message) == ("modern_work", "ends 2026-12-10 and feeds points in modern_work")
+
+
+def test_no_alert_says_what_was_looked_for_not_that_all_is_well(fed_db):
+    run = CliRunner().invoke(app, ["alerts", "P3", "--db", str(fed_db), "--as-of", "2026-10-31", "--within", "60"])
+    assert run.exit_code == 0, run.output
+    assert ("none: no association that feeds points and no certification that counts ends within 60 days, and no "
+            "PAL role, proof of execution or DPOR takeover needs a fix") in " ".join(run.output.split())

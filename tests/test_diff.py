@@ -80,7 +80,7 @@ def test_diff_command_prints_each_area_and_the_entities(october_db):
     run = CliRunner().invoke(app, args)
     assert run.exit_code == 0, run.output
     assert "infrastructure: 34 → 48 points (+14)" in run.output
-    assert "entered tenant T2 +1: added: ACR ≥ $500 in M-1 or M, not a year earlier" in run.output
+    assert "entered tenant T2 +1 customer: added: ACR ≥ $500 in M-1 or M, not a year earlier" in run.output
     doc = json.loads(CliRunner().invoke(app, args + ["--format", "json"]).output)
     assert doc["areas"][0]["area"] == "infrastructure"
 
@@ -88,3 +88,49 @@ def test_diff_command_prints_each_area_and_the_entities(october_db):
 def test_diff_refuses_days_in_the_wrong_order(october_db):
     run = CliRunner().invoke(app, ["diff", "P1", "--from", "2026-10-31", "--to", "2026-09-30", "--db", str(october_db)])
     assert run.exit_code == 1 and "is before --from" in run.output
+
+
+# --- what the output says: only the areas that moved, every contribution with its unit -------------
+
+TABLE_CASES = [
+    ("The areas that did not move are named in one line, not listed",
+     [], ["3 areas unchanged: business_applications, modern_work, security"], ["\nsecurity:", "\nmodern_work:"]),
+    ("A customer that entered a customer count is +1 customer",
+     ["--area", "infrastructure"], ["entered tenant T2 +1 customer: added: ACR ≥ $500"], ["+1: added"]),
+    ("A person that entered the last skilling step is +1 person",
+     ["--area", "infrastructure"], ["entered person u2 [step 2 (points)] +1 person: counts: holds AZ-700"], []),
+    ("A tenant whose ACR changed is a change in dollars of ACR",
+     ["--area", "infrastructure"], ["tenant T2 +USD 800 ACR: grew"], []),
+    ("The metrics of a moved area that did not move are named in one line",
+     ["--area", "infrastructure"], ["  unchanged: "], ["  deployments:"]),
+]
+
+
+@pytest.mark.parametrize("options, present, absent", [c[1:] for c in TABLE_CASES], ids=[c[0] for c in TABLE_CASES])
+def test_diff_table_says_what_moved_in_its_units(october_db, options, present, absent):
+    run = CliRunner().invoke(app, ["diff", "P1", "--from", "2026-09-30", "--to", "2026-10-31", "--db", str(october_db),
+                                   *options])
+    assert run.exit_code == 0, run.output
+    for text in present:
+        assert text in run.output
+    for text in absent:
+        assert text not in run.output
+
+
+def test_diff_json_names_the_unchanged_areas_and_every_contributions_unit(october_db):
+    run = CliRunner().invoke(app, ["diff", "P1", "--from", "2026-09-30", "--to", "2026-10-31", "--db", str(october_db),
+                                   "--format", "json"])
+    doc = json.loads(run.output)
+    assert doc["unchanged"] == ["business_applications", "modern_work", "security"]
+    assert [a["area"] for a in doc["areas"]] == ["data_ai", "infrastructure", "digital_app_innovation"]
+    moves = [e for a in doc["areas"] for m in a["metrics"] for change in ("entered", "left", "changed")
+             for e in m[change]]
+    assert moves and all(e["unit"] for e in moves)
+    units = {(m["metric"], e["unit"]) for a in doc["areas"] for m in a["metrics"] for e in m["entered"]}
+    assert {("net_customer_adds", "customers"), ("intermediate_certifications", "people")} <= units
+
+
+def test_diff_with_nothing_moved_says_so_and_names_the_areas(october_db):
+    run = CliRunner().invoke(app, ["diff", "P1", "--from", "2026-10-30", "--to", "2026-10-31", "--db", str(october_db),
+                                   "--area", "security", "--area", "modern_work"])
+    assert "no change in any area (modern_work, security)" in run.output

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from partnerscore.cli.app import app
 from partnerscore.decisions.forecast import backtest, forecast, forecast_days, projected_usage
 from partnerscore.engine.connect import open_duckdb
-from test_plan_cases import FIRST, build
+from test_plan_cases import AZURE_SMB, FIRST, build
 
 DAY = date(2026, 10, 31)
 
@@ -80,3 +80,40 @@ def test_forecast_command_prints_the_table_and_the_risks(qualified_db):
     assert "infrastructure: stops qualifying at 2026-12-31 (70 → 66 points)" in run.output
     doc = json.loads(CliRunner().invoke(app, args + ["--format", "json"]).output)
     assert doc["model"].startswith("each subscription × workload carries forward")
+
+
+# --- what the summary says is true -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def unqualified_db(tmp_path_factory):
+    """AZURE_SMB: Infrastructure at 34 points (no net customer adds), no area qualified."""
+    return build(tmp_path_factory.mktemp("forecast-none"), AZURE_SMB)
+
+
+SUMMARY_CASES = [
+    ("A partner that qualifies in no area is told so, not that no area stops qualifying", "unqualified_db", "P2",
+     ["qualifies in no area now; no area qualifies at any of the next 2 month ends (closest: "],
+     ["no area stops qualifying"]),
+    ("A metric at zero now is named as below its minimum, not reported as safe", "unqualified_db", "P2",
+     ["no metric that reaches its minimum now falls below it; ", "below it already: data_ai.net_customer_adds"],
+     ["no metric falls below its minimum"]),
+    ("A partner qualified now is told which area stops qualifying and when", "qualified_db", "P1",
+     ["qualified now in infrastructure; infrastructure stops qualifying at 2026-12-31; no other area qualifies"], []),
+    ("Metrics that fall below their minimum are counted in the summary and listed at risk", "unqualified_db", "P1",
+     ["3 metrics fall below their minimum", "at risk:", "data_ai: usage_growth falls below 1 point at 2026-11-30"],
+     []),
+]
+
+
+@pytest.mark.parametrize("db, partner, present, absent", [c[1:] for c in SUMMARY_CASES],
+                         ids=[c[0] for c in SUMMARY_CASES])
+def test_forecast_summary_says_what_is_true(request, db, partner, present, absent):
+    args = ["forecast", partner, "--db", str(request.getfixturevalue(db)), "--as-of", "2026-10-31", "--months", "2"]
+    run = CliRunner().invoke(app, args)
+    assert run.exit_code == 0, run.output
+    for text in present:
+        assert text in run.output
+    for text in absent:
+        assert text not in run.output
+    doc = json.loads(CliRunner().invoke(app, args + ["--format", "json"]).output)
+    assert present[0] in " ".join(doc["summary"])

@@ -372,3 +372,42 @@ def test_pdf_without_dejavu_falls_back_to_latin1_core_fonts(tmp_path, monkeypatc
     (tmp_path / "x.pdf").write_bytes(pdf.render_pdf(f"# Ōsaka Kōgyō – claim\n\nTenant `{T2}`\n", "x"))
     text = pdf_text(tmp_path / "x.pdf")
     assert "?saka K?gy? - claim" in text and T2 in text
+
+
+# --- what poe-check calls present is there -----------------------------------------------------------
+
+FOUND_CASES = [
+    ("A figure before the work and one after it is a measurable outcome", GOOD_DRAFT, "usage_outcome", False),
+    ("A count after the work alone is no before-and-after outcome",
+     replaced("Outcome: 380 active users on Exchange Online in July, up from 40.",
+              "Outcome: 380 active users on Exchange Online in July."), "usage_outcome", True),
+    ("A subscription ID is not the customer's tenant ID",
+     without("Customer tenant ID") + ["Subscription ID: 33333333-3333-4333-8333-333333333333"],
+     "customer_tenant_id", True),
+    ("The dates of the claim window date no work",
+     replaced("2026-", "2024-") + ["Claim window: 2025-10-31 – 2026-10-31"], "dated_in_window", True),
+]
+
+
+@pytest.mark.parametrize("lines, check, missing", [c[1:] for c in FOUND_CASES], ids=[c[0] for c in FOUND_CASES])
+def test_poe_check_present_means_present(tmp_path, lines, check, missing):
+    draft = write_draft(lines, tmp_path / "draft.md")
+    result = run("poe-check", draft, "--as-of", AS_OF, "--format", "json")
+    finding = next(f for f in json.loads(result.stdout) if f["id"] == check)
+    assert finding["missing"] is missing, finding["detail"]
+
+
+@pytest.mark.parametrize("activity, says, missing", [
+    ("2026-10-05", "no month after the activity is reported yet: add the figure after the work once it is", True),
+    ("2026-04-10", "80 on average before, 280 in the latest month after (+250%)", False),
+], ids=["A packet for work of the last reported month says what to add, and poe-check finds no outcome",
+        "A packet with months before and after the work shows the outcome, and poe-check finds it"])
+def test_claim_packet_measurable_outcome(tiny_db, tmp_path, activity, says, missing):
+    packet = letter(tiny_db, tmp_path, "cpor", "4711001", T1, "--activity", activity)
+    assert says in packet
+    result = run("poe-check", tmp_path / "cpor.md", "-w", "Exchange Online", "--as-of", AS_OF, "-f", "json")
+    outcome = next(f for f in json.loads(result.stdout) if f["id"] == "usage_outcome")
+    assert outcome["missing"] is missing, outcome["detail"]
+    if missing:
+        assert outcome["detail"] == "no figure before and after the work for Exchange Online"
+        assert "a figure before the work and one after it" in outcome["fix"]

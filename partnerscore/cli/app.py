@@ -408,13 +408,14 @@ def alerts(
     Example:
         partnerscore alerts 4650101 --db demo.duckdb --as-of 2026-10-31 --within 60 --fail-on high
     """
-    from partnerscore.decisions.alerts import SEVERITIES, alerts as find_alerts, at_least
+    from partnerscore.decisions.alerts import SEVERITIES, alerts as find_alerts, at_least, nothing_found
 
     if fail_on is not None and fail_on not in SEVERITIES:
         raise PartnerscoreError(f"--fail-on {fail_on!r}: choose one of {', '.join(SEVERITIES)}")
     day = parse_day(as_of)
     found = find_alerts(open_duckdb(db or default_db()), day, partner=partner, within=within)
-    render.alerts(found, fmt, f"alerts as of {day}, {within} days ahead" + (f", partner {partner}" if partner else ""))
+    render.alerts(found, fmt, f"alerts as of {day}, {within} days ahead" + (f", partner {partner}" if partner else ""),
+                  nothing_found(within))
     if fail_on is not None and any(at_least(a.severity, fail_on) for a in found):
         raise typer.Exit(2)
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from partnerscore.cli.options import Format
 from partnerscore.engine.report import ScoreReport, round_half_up
+from partnerscore.engine.units import amount
 from partnerscore.errors import PartnerscoreError
 
 #: A terminal gets its own width; a pipe or file gets 120 columns so tables stay readable in docs.
@@ -149,7 +150,7 @@ def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
     if fmt is Format.csv:
         rows = [{"metric": m.metric, **fact} for m in exp.metrics for fact in m.facts]
         write_rows(rows, fmt, "facts", ["metric", "entity_kind", "entity", "part", "now", "before",
-                                         "contribution", "status"])
+                                         "contribution", "unit", "status"])
         return
     track = f", {exp.track} path" if exp.track else ""
     out.print(f"[bold]{exp.partner_id} · {exp.area}{track} · as of {exp.as_of} (rules {exp.rules_version})[/bold]")
@@ -159,12 +160,14 @@ def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
         out.print(f"  to gain: {m.to_gain}")
         if m.why_zero:
             out.print(f"  why 0: {m.why_zero}", markup=False)
-        statuses = Counter(fact["status"] for fact in m.facts)
-        for status, count in statuses.most_common():
-            out.print(f"  {count:>5} × {status}", markup=False)
+        statuses = Counter((fact["status"], fact["unit"]) for fact in m.facts)
+        for (status, unit), count in statuses.most_common():
+            added = sum(f["contribution"] for f in m.facts if (f["status"], f["unit"]) == (status, unit))
+            out.print(f"  {count:>5} × {status}" + (f" ({amount(added, unit)})" if added else ""), markup=False)
         shown = m.facts if limit is None else m.facts[:limit]
         if shown:
-            write_rows(shown, Format.table, "", ["entity", "part", "now", "before", "contribution", "status"])
+            write_rows([{**f, "contribution": amount(f["contribution"], f["unit"])} for f in shown], Format.table, "",
+                       ["entity", "part", "now", "before", "contribution", "status"])
         if len(shown) < len(m.facts):
             out.print(f"  … {len(m.facts) - len(shown)} more (--all shows every row, --format csv exports them)")
     write_rows(exp.associations, Format.table, "\nassociations",
@@ -253,12 +256,13 @@ def plan(result, fmt: Format) -> None:
                                          f"{round_half_up(after.points):g} points, below the minimum total"))
 
 
-def alerts(found, fmt: Format, title: str) -> None:
-    """Alerts, worst first: a table, JSON or CSV."""
+def alerts(found, fmt: Format, title: str, nothing: str = "") -> None:
+    """Alerts, worst first: a table, JSON or CSV; `nothing` says what an empty list means."""
     rows = [a.to_json() for a in found]
     if fmt is Format.table:
         counts = Counter(a.severity for a in found)
-        summary = ", ".join(f"{counts[s]} {s}" for s in ("critical", "high", "medium", "low") if counts[s]) or "none"
+        summary = (", ".join(f"{counts[s]} {s}" for s in ("critical", "high", "medium", "low") if counts[s])
+                   or "none" + (f": {nothing}" if nothing else ""))
         out.print(f"[bold]{title}[/bold]: {summary}")
         style = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "dim"}
         for a in found:
@@ -272,7 +276,8 @@ def alerts(found, fmt: Format, title: str) -> None:
 
 
 def diff(result, fmt: Format, limit: int | None = 5) -> None:
-    """Explained changes: per area and metric, the points on both days and the entities that moved them."""
+    """Explained changes: per area that moved, the points on both days and the entities that moved them,
+    each contribution in its unit; the areas that did not move in one line."""
     doc = result.to_json()
     if fmt is Format.json:
         write_json(doc)
@@ -282,30 +287,41 @@ def diff(result, fmt: Format, limit: int | None = 5) -> None:
                 for a in doc["areas"] for m in a["metrics"] for change in ("entered", "left", "changed")
                 for e in m[change]]
         write_rows(rows, fmt, "diff", ["area", "metric", "change", "entity_kind", "entity", "part", "contribution",
-                                       "status"])
+                                       "unit", "status"])
         return
     recorded = f", as recorded on {result.recorded_on}" if result.recorded_on else ""
     rules = (f"rules {result.rules_from}" if result.rules_from == result.rules_to
              else f"rules {result.rules_from} → {result.rules_to}")
     out.print(f"[bold]{result.partner_id} · {result.from_day} → {result.to_day}{recorded} ({rules})[/bold]")
     if not result.areas:
-        out.print("no change in any area")
-    yes = {True: "yes", False: "no"}
+        out.print("no change in any area" + (f" ({', '.join(result.unchanged)})" if result.unchanged else ""))
+    elif result.unchanged:
+        n = len(result.unchanged)
+        out.print(f"{n} area{'s' if n != 1 else ''} unchanged: {', '.join(result.unchanged)}")
     for a in result.areas:
-        track = f", {a.track_from} → {a.track_to} path" if a.track_from != a.track_to else (
-            f", {a.track_to} path" if a.track_to else "")
-        out.print(f"\n[bold]{a.area}[/bold]: {a.points_from:g} → {a.points_to:g} points ({a.points_to - a.points_from:+g})"
-                  f"{track}, qualified {yes[a.qualified_from]} → {yes[a.qualified_to]}")
-        for line in a.rule_changes:
-            out.print(f"  rule change: {line}", markup=False)
-        for m in a.metrics:
-            moved = len(m.entered) + len(m.left) + len(m.changed)
-            if not moved and m.delta == 0 and m.value_from == m.value_to:
-                continue
-            out.print(f"  {m.metric}: {m.points_from:g} → {m.points_to:g} ({m.delta:+g}), value {m.value_from} → "
-                      f"{m.value_to}: {len(m.entered)} entered, {len(m.left)} left, {len(m.changed)} changed",
-                      markup=False)
-            _movers({change: getattr(m, change) for change in ("entered", "left", "changed")}, limit)
+        _area_diff(a, limit)
+
+
+def _area_diff(a, limit: int | None) -> None:
+    """One area that moved: its points, the metrics that moved with their entities, the others named."""
+    yes = {True: "yes", False: "no"}
+    track = f", {a.track_from} → {a.track_to} path" if a.track_from != a.track_to else (
+        f", {a.track_to} path" if a.track_to else "")
+    out.print(f"\n[bold]{a.area}[/bold]: {a.points_from:g} → {a.points_to:g} points ({a.points_to - a.points_from:+g})"
+              f"{track}, qualified {yes[a.qualified_from]} → {yes[a.qualified_to]}")
+    for line in a.rule_changes:
+        out.print(f"  rule change: {line}", markup=False)
+    still = []
+    for m in a.metrics:
+        if not (m.entered or m.left or m.changed) and m.delta == 0 and m.value_from == m.value_to:
+            still.append(m.metric)
+            continue
+        out.print(f"  {m.metric}: {m.points_from:g} → {m.points_to:g} ({m.delta:+g}), value {m.value_from} → "
+                  f"{m.value_to}: {len(m.entered)} entered, {len(m.left)} left, {len(m.changed)} changed",
+                  markup=False)
+        _movers({change: getattr(m, change) for change in ("entered", "left", "changed")}, limit)
+    if still:
+        out.print(f"  unchanged: {', '.join(still)}", markup=False)
 
 
 def _movers(moved: dict[str, list[dict]], limit: int | None) -> None:
@@ -314,7 +330,7 @@ def _movers(moved: dict[str, list[dict]], limit: int | None) -> None:
         rows = moved.get(change) or []
         for e in rows if limit is None else rows[:limit]:
             part = f" [{e['part']}]" if e["part"] else ""
-            out.print(f"    {change:<7} {e['entity_kind']} {e['entity']}{part} {e['contribution']:+g}: "
+            out.print(f"    {change:<7} {e['entity_kind']} {e['entity']}{part} {amount(e['contribution'], e.get('unit'))}: "
                       f"{e['status']}", markup=False)
         if limit is not None and len(rows) > limit:
             out.print(f"    … {len(rows) - limit} more {change} (--all shows every one)")
@@ -340,8 +356,11 @@ def forecast(result, fmt: Format) -> None:
     for a in result.areas:
         table.add_row(a.area, *[f"{m.points:g}{' ✓' if m.qualified else ''}" for m in [a.now, *a.months]])
     out.print(table)
+    for line in result.summary:
+        out.print(line, markup=False, soft_wrap=True)
     risks = [(a.area, r) for a in result.areas for r in a.risks]
-    out.print("at risk:" if risks else "no area stops qualifying and no metric falls below its minimum")
+    if risks:
+        out.print("at risk:")
     for area, risk in risks:
         out.print(f"  [red]{area}[/red]: {risk}", soft_wrap=True)
     if result.backtest:

@@ -55,14 +55,29 @@ class Alert:
         return doc
 
 
+def nothing_found(within: int) -> str:
+    """What an empty list of alerts means: what was looked for and not found, not that all is well (a
+    partner with nothing to lose has no alert either)."""
+    return (f"no association that feeds points and no certification that counts ends within {within} days, and no "
+            "PAL role, proof of execution or DPOR takeover needs a fix")
+
+
 def at_least(severity: str, floor: str) -> bool:
     """Whether `severity` is `floor` or worse."""
     return SEVERITIES.index(severity) >= SEVERITIES.index(floor)
 
 
-def _area_groups(rules: RuleSet) -> dict[str, set[str]]:
-    """The association type groups each area's usage metrics count."""
-    return {area: {g for s in _scopes(rules.areas[area], set(METRICS)) for g in s.groups} for area in AREAS}
+def _feeds(rules: RuleSet, feeding: list[dict]) -> dict[str, list[str]]:
+    """The areas each association feeds: an area some of whose usage metrics count the type group and
+    the workload (and cloud) of a usage row the association covers. An association covering only usage
+    no area counts feeds nothing, and gets no "ending" alert."""
+    scopes = {area: _scopes(rules.areas[area], set(METRICS)) for area in AREAS}
+    feeds: dict[str, set[str]] = {}
+    for row in feeding:
+        areas = {a for a, found in scopes.items() if any(row["type_group"] in s.groups and s.matches(row) for s in found)}
+        if areas:
+            feeds.setdefault(row["association_id"], set()).update(areas)
+    return {aid: sorted(areas) for aid, areas in feeds.items()}
 
 
 def alerts(tables: Tables, day: date, *, partner: str | None = None, within: int = 90) -> list[Alert]:
@@ -87,9 +102,8 @@ def _association_alerts(tables, rules, ledger, rows, day, horizon, partners) -> 
     month = scoring_month(day)
     ttm_start = month.replace(year=month.year - 1)
     feeding = covered_usage(tables, ledger, month).filter(_.partner_id.isin(partners) & (_.month > ttm_start))
-    feeding = feeding.select("association_id", "type_group").distinct().to_pyarrow().to_pylist()
-    groups = _area_groups(rules)
-    feeds = {r["association_id"]: sorted(a for a, g in groups.items() if r["type_group"] in g) for r in feeding}
+    feeding = feeding.select("association_id", "type_group", "workload_key", "cloud").distinct()
+    feeds = _feeds(rules, feeding.to_pyarrow().to_pylist())
     out, ending = [], []
     for r in rows:
         aid, pid, kind = r["association_id"], r["partner_id"], r["type"]

@@ -1,9 +1,12 @@
 """Explained changes between two days (`partnerscore diff`).
 
-For every area whose score moved: the points per metric on both days, and the entities behind the
-move — customers, tenant × workload pairs, Azure services, people — that entered or left the metric or
-whose contribution changed, from the engine's per-entity facts on both days (`engine/movers.py`). When a different rule version is in force on the two days, the rule changes of
-each area are listed too: a move can come from the rules rather than from the ledger.
+For every area whose score moved (its points, qualification, track or rule version, or a metric's
+value or points): the points per metric on both days, and the entities behind the move — customers,
+tenant × workload pairs, Azure services, people — that entered or left the metric or whose
+contribution changed, each in the metric's unit, from the engine's per-entity facts on both days
+(`engine/movers.py`). The areas that did not move are only named (`unchanged`). When a different rule
+version is in force on the two days, the rule changes of each area are listed too: a move can come
+from the rules rather than from the ledger.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pyarrow.compute as pc
 
 from partnerscore.engine.connect import TABLE_NAMES, Tables, register_arrow
 from partnerscore.engine.movers import metric_facts, moves
-from partnerscore.engine.report import round_half_up
+from partnerscore.engine.report import AreaScore, round_half_up
 from partnerscore.engine.scoring import score
 from partnerscore.errors import PartnerscoreError
 from partnerscore.rules.load import rules_at
@@ -68,6 +71,7 @@ class Diff:
     rules_from: str
     rules_to: str
     areas: list[AreaChange]
+    unchanged: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         doc = asdict(self)
@@ -127,9 +131,8 @@ def diff(tables: Tables, partner: str, from_day: date, to_day: date, *, recorded
         raise PartnerscoreError(f"unknown partner {partner!r}; `partnerscore score` lists the partners")
     old, new = (r.partner(partner) for r in reports)
     rules_from, rules_to = rules_at(from_day), rules_at(to_day)
-    moved = {a.area: (a, b) for a, b in zip(old.areas, new.areas) if (areas is None or a.area in areas)
-             and (a.to_json() != b.to_json()
-                  or rules_from.areas[a.area].effective_from != rules_to.areas[a.area].effective_from)}
+    asked = [(a, b) for a, b in zip(old.areas, new.areas) if areas is None or a.area in areas]
+    moved = {a.area: (a, b) for a, b in asked if _moved(a, b, rules_from.areas[a.area], rules_to.areas[a.area])}
     facts_from = metric_facts(seen, partner, from_day, {k: v[0] for k, v in moved.items()}) if moved else {}
     facts_to = metric_facts(seen, partner, to_day, {k: v[1] for k, v in moved.items()}) if moved else {}
     changes = []
@@ -141,4 +144,10 @@ def diff(tables: Tables, partner: str, from_day: date, to_day: date, *, recorded
                                         entered, left, changed))
         changes.append(AreaChange(area, a.track, b.track, round_half_up(a.points), round_half_up(b.points), a.qualified,
                                   b.qualified, metrics, rule_changes(rules_from.areas[area], rules_to.areas[area])))
-    return Diff(partner, from_day, to_day, recorded_on, rules_from.version, rules_to.version, changes)
+    unchanged = [a.area for a, _b in asked if a.area not in moved]
+    return Diff(partner, from_day, to_day, recorded_on, rules_from.version, rules_to.version, changes, unchanged)
+
+
+def _moved(old: AreaScore, new: AreaScore, rules_old: AreaRules, rules_new: AreaRules) -> bool:
+    """Whether an area moved: its points, qualification, track, rule version, or a metric's value or points."""
+    return old.to_json() != new.to_json() or rules_old.effective_from != rules_new.effective_from

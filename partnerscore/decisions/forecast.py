@@ -28,6 +28,8 @@ from partnerscore.rules.load import rules_at
 TREND_MONTHS = 3
 TREND_MODEL = f"each subscription × workload carries forward the average of its last {TREND_MONTHS} reported months"
 MEASURES = ("acr_micros", "paid_units", "active_units", "revenue_micros")
+#: Metrics below their minimum named in the forecast's summary before "and N more".
+SHOWN = 6
 
 
 def last_reported_month(tables: Tables) -> date | None:
@@ -99,6 +101,7 @@ class Forecast:
     last_reported: date | None
     areas: list[AreaForecast]
     backtest: dict[str, float] | None = None
+    summary: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         doc = asdict(self)
@@ -120,6 +123,13 @@ def forecast_days(as_of: date, months: int) -> list[date]:
     return [month_end(add_months(first, k)) for k in range(months)]
 
 
+def _fall(area: AreaForecast, metric: str, floor: int) -> MonthForecast | None:
+    """The first month end on which `metric` falls below `floor` (or below its points now, when they
+    are below `floor` already)."""
+    now = area.now.metrics[metric]
+    return next((m for m in area.months if m.metrics[metric] < min(now, floor)), None)
+
+
 def _risks(area: AreaForecast, min_metric: dict[str, int]) -> list[str]:
     out = []
     if area.now.qualified:
@@ -127,7 +137,7 @@ def _risks(area: AreaForecast, min_metric: dict[str, int]) -> list[str]:
         if lost:
             out.append(f"stops qualifying at {lost.day} ({area.now.points:g} → {lost.points:g} points)")
     for metric, now in area.now.metrics.items():
-        fall = next((m for m in area.months if m.metrics[metric] < min(now, min_metric[area.area])), None)
+        fall = _fall(area, metric, min_metric[area.area])
         if fall:
             out.append(f"{metric} falls below {min_metric[area.area]} point at {fall.day} ({now:g} → "
                        f"{fall.metrics[metric]:g})")
@@ -156,7 +166,65 @@ def forecast(tables: Tables, partner: str, as_of: date, months: int = 6) -> Fore
         if not area.qualified and gained:
             fc.risks.append(f"(not at risk) starts qualifying at {gained.day} ({gained.points:g} points)")
         areas.append(fc)
-    return Forecast(partner, as_of, TREND_MODEL, last_reported_month(tables), areas)
+    qualify = {a: rules.areas[a].qualify for a in rules.areas}
+    return Forecast(partner, as_of, TREND_MODEL, last_reported_month(tables), areas,
+                    summary=[qualification_summary(areas, qualify), metric_summary(areas, min_metric)])
+
+
+def _first(months: list[MonthForecast], qualified: bool) -> MonthForecast | None:
+    return next((m for m in months if m.qualified is qualified), None)
+
+
+def qualification_summary(areas: list[AreaForecast], qualify: dict) -> str:
+    """One sentence on qualification now and at the month ends ahead: what holds, what is lost, what is
+    gained, and, when nothing is gained, how close the nearest area comes (never "nothing is lost"
+    alone for a partner that has nothing to lose)."""
+    last, ends = areas[0].months[-1].day, len(areas[0].months)
+    now = [a for a in areas if a.now.qualified]
+    lost = [(a.area, _first(a.months, False)) for a in now if _first(a.months, False)]
+    kept = [a.area for a in now if not _first(a.months, False)]
+    gained = [(a.area, _first(a.months, True)) for a in areas if not a.now.qualified and _first(a.months, True)]
+    parts = [f"qualified now in {', '.join(a.area for a in now)}" if now else "qualifies in no area now"]
+    parts += [f"{area} stops qualifying at {m.day}" for area, m in lost]
+    if kept:
+        parts.append(f"{_names(kept)} {'stays' if len(kept) == 1 else 'stay'} qualified through {last}")
+    parts += [f"{area} starts qualifying at {m.day} ({m.points:g} points)" for area, m in gained]
+    others = [a for a in areas if not a.now.qualified and not _first(a.months, True)]
+    if others and not gained:
+        parts.append(f"{'no other area' if now else 'no area'} qualifies at any of the next {ends} month ends"
+                     + _closest(others, qualify))
+    return "; ".join(parts)
+
+
+def _names(areas: list[str]) -> str:
+    return areas[0] if len(areas) == 1 else ", ".join(areas[:-1]) + " and " + areas[-1]
+
+
+def _closest(areas: list[AreaForecast], qualify: dict) -> str:
+    """The month end on which an area not qualifying comes nearest, and what it lacks then."""
+    area, best = max(((a, m) for a in areas for m in a.months), key=lambda am: (am[1].points, am[1].day))
+    rule = qualify[area.area]
+    if best.points >= rule.min_total:
+        short = [metric for metric, points in best.metrics.items() if points < rule.min_metric_points]
+        return (f" (closest: {area.area}, {best.points:g} points at {best.day}, but {', '.join(short)} "
+                f"below {rule.min_metric_points} point)")
+    return f" (closest: {area.area}, {best.points:g} of the {rule.min_total} points needed at {best.day})"
+
+
+def metric_summary(areas: list[AreaForecast], min_metric: dict[str, int]) -> str:
+    """One sentence on the metrics: how many fall below their minimum ahead, or that none does, and which
+    are below it already (a metric at 0 now cannot fall, which is no good news)."""
+    falling = sum(1 for a in areas for metric in a.now.metrics if _fall(a, metric, min_metric[a.area]))
+    below = [f"{a.area}.{metric}" for a in areas for metric, points in a.now.metrics.items()
+             if points < min_metric[a.area]]
+    if not falling:
+        head = "no metric that reaches its minimum now falls below it"
+    else:
+        head = "1 metric falls below its minimum" if falling == 1 else f"{falling} metrics fall below their minimum"
+    if not below:
+        return head
+    shown = ", ".join(below[:SHOWN]) + (f" and {len(below) - SHOWN} more" if len(below) > SHOWN else "")
+    return head + f"; {len(below)} metric{'s are' if len(below) != 1 else ' is'} below it already: {shown}"
 
 
 def truncated(tables: Tables, last_month: date) -> Tables:

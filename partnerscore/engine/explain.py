@@ -28,9 +28,13 @@ from partnerscore.ledger.associations import ledger_as_of
 from partnerscore.rules.load import RuleSet, rules_at
 from partnerscore.rules.schema import AREAS, AreaRules, MetricRule
 
-UNITS = {"net_customer_adds": "net customers", "intermediate_certifications": "certified people",
-         "advanced_certifications": "certified people", "usage_growth": "units of growth",
-         "deployments": "net deployments"}
+#: What one more unit of a linear metric is, per formula ("to gain": 4 more net customers).
+GAIN_UNITS = {"azure.net_customer_adds": "net customers", "modern_work.net_customer_adds": "net customers",
+              "security.net_customer_adds": "net customers",
+              "business_applications.net_customer_adds": "net customer × workload pairs",
+              "azure.deployments": "Azure services", "modern_work.deployments": "net deployments",
+              "security.deployments": "net deployments", "business_applications.deployments": "net deployments",
+              "certified_people": "certified people", "stepped_certifications": "certified people"}
 
 #: Rule parameters below which a formula gives 0 points whatever its value (the metric modules apply
 #: them): per formula, the parameter, what must reach it, its currency sign, and the fact column whose
@@ -86,7 +90,7 @@ def _rule_text(rule: MetricRule) -> str:
     return f"{round_half_up(rule.unit_points())} point(s) per unit, max {rule.max_points}"
 
 
-def _to_gain(metric: str, rule: MetricRule, points: float) -> str:
+def _to_gain(rule: MetricRule, points: float) -> str:
     missing = round_half_up(rule.max_points - points)
     if missing <= 0:
         return "at maximum"
@@ -94,7 +98,8 @@ def _to_gain(metric: str, rule: MetricRule, points: float) -> str:
         return f"{missing:g} points below the maximum"
     per_unit = rule.unit_points()
     units = -(-missing // float(per_unit))
-    return f"{missing:g} points below the maximum: {units:g} more {UNITS[metric]} ({round_half_up(per_unit):g} each)"
+    return (f"{missing:g} points below the maximum: {units:g} more {GAIN_UNITS[rule.formula]} "
+            f"({round_half_up(per_unit):g} each)")
 
 
 def _why_zero(rule: MetricRule, value: float | None, points: float, facts: list[dict]) -> str | None:
@@ -217,7 +222,7 @@ def _facts(ctx: Context, partner_id: str, path: str, metric: str) -> ibis.Table:
 def _metric_explanation(rule: MetricRule, m, rows: list[dict]) -> MetricExplanation:
     points = round_half_up(m.points)
     return MetricExplanation(m.metric, m.value, points, m.max_points, _rule_text(rule),
-                             _to_gain(m.metric, rule, points), rows, _why_zero(rule, m.value, points, rows))
+                             _to_gain(rule, points), rows, _why_zero(rule, m.value, points, rows))
 
 
 def _verdict(area_score, area_rules: AreaRules) -> str:

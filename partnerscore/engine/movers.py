@@ -44,17 +44,22 @@ def metric_facts(tables: Tables, partner: str, day: date,
 
 
 def moves(before: list[dict], after: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
-    """Entities counted only after (entered), only before (left), and in both with another contribution."""
+    """Entities counted only after (entered), only before (left), and in both with another contribution
+    (a person: or another status); each with its change of contribution in the metric's `unit`."""
+    # A person is listed whenever they hold a counting certification: one in a step that earns nothing
+    # of its own adds 0 to the value, yet meeting that step is what lets the last step count.
     def counted(rows):
-        return {(r["entity_kind"], r["entity"], r["part"]): r for r in rows if r["contribution"]}
+        return {(r["entity_kind"], r["entity"], r["part"]): r for r in rows
+                if r["contribution"] or r["entity_kind"] == "person"}
     b, a = counted(before), counted(after)
 
     def row(r, contribution):
         return {"entity_kind": r["entity_kind"], "entity": r["entity"], "part": r["part"],
-                "contribution": contribution, "status": r["status"]}
+                "contribution": contribution, "unit": r["unit"], "status": r["status"]}
     entered = [row(a[k], a[k]["contribution"]) for k in sorted(a.keys() - b.keys(), key=str)]
     left = [{**row(b[k], -b[k]["contribution"]), "status": "was: " + b[k]["status"]}
             for k in sorted(b.keys() - a.keys(), key=str)]
     changed = [row(a[k], a[k]["contribution"] - b[k]["contribution"]) for k in sorted(a.keys() & b.keys(), key=str)
-               if a[k]["contribution"] != b[k]["contribution"]]
+               if a[k]["contribution"] != b[k]["contribution"]
+               or (k[0] == "person" and a[k]["status"] != b[k]["status"])]
     return entered, left, sorted(changed, key=lambda r: -abs(r["contribution"]))

@@ -50,6 +50,12 @@ class MetricChange:
             return None
         return self.after / self.before - 1
 
+    @property
+    def gap(self) -> str | None:
+        """The side the ledger has no figure for ("before", "after" or "before and after"), or None."""
+        sides = [side for side, figure in (("before", self.before), ("after", self.after)) if figure is None]
+        return " and ".join(sides) or None
+
 
 @dataclass(frozen=True)
 class ClaimTarget:

@@ -2,7 +2,7 @@
 
 The checklist is data (`letters/poe_checklist.yaml`: each item's patterns, why reviewers reject
 without it, the fix and Microsoft's sources); this module reads the draft's text (Markdown or plain
-text, DOCX with python-docx, PDF with pypdf) and runs the four kinds of check the file describes.
+text, DOCX with python-docx, PDF with pypdf) and runs the five kinds of check the file describes.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ class Check(BaseModel):
     id: str
     label: str
     required: bool
-    kind: Literal["text", "dates", "workloads", "activity"]
+    kind: Literal["text", "dates", "workloads", "activity", "outcome"]
     patterns: list[str] = []
     expect: list[str] = []
+    ignore: list[str] = []
     why: str
     fix: str
     sources: list[str]
@@ -172,19 +173,68 @@ def _check(check: Check, text: str, context: dict, checklist: Checklist, window:
         ok = any(re.search(p, text, re.MULTILINE) for p in check.patterns)
         return None if ok else "not found"
     if check.kind == "dates":
-        dates = _dates(text, checklist.dates)
-        if not dates:
-            return "no date found"
-        if not any(window[0] <= d <= window[1] for d in dates):
-            return f"no date within {window[0]} – {window[1]}; latest found {max(dates)}"
-        return None
-    spellings = _catalog_names()
+        return _dated(_kept_lines(text, check.ignore), checklist, window)
     claimed = context.get("workloads") or []
     if check.kind == "workloads":
+        spellings = _catalog_names()
         if claimed:
             absent = [w for w in claimed if not _names_in(text, [s for s, c in spellings.items() if c == w] or [w])]
             return f"not named: {', '.join(absent)}" if absent else None
         return None if _names_in(text, list(spellings)) else "no workload of the program's lists is named"
+    if check.kind == "outcome":
+        return _outcome(text, check, checklist, claimed)
+    return _activity(text, check, claimed)
+
+
+#: A figure of an outcome: a number or a percentage (dates are taken out of the line first).
+FIGURE = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?%?")
+#: What holds numbers that are no figures: dates the checklist's formats do not read (2026-04,
+#: 10/10/2023), and addresses (a source's URL).
+NOT_FIGURES = re.compile(r"\b\d{4}-\d{1,2}(?:-\d{1,2})?\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|https?://\S+")
+
+
+def _figures(line: str, checklist: Checklist) -> list[str]:
+    for fmt in checklist.dates:
+        line = re.sub(fmt.pattern, " ", line)
+    return FIGURE.findall(NOT_FIGURES.sub(" ", line))
+
+
+def _outcome(text: str, check: Check, checklist: Checklist, claimed: list[str]) -> str | None:
+    """None when a line gives a figure before the work and one after it: a word of `patterns` that says
+    before and after ("before … after", "up from", "from … to", "→") and two figures; with claimed
+    workloads, such a line for each, naming it or under a heading that names it."""
+    markers = [re.compile(p) for p in check.patterns]
+    spellings = _catalog_names()
+    headings = {name.lower() for name in spellings}
+    found, covered, heading = False, set(), set()
+    for line in text.splitlines():
+        named = {spellings[s] for s in _names_in(line, list(spellings))}
+        if line.lstrip().startswith("#") or line.strip(" #*_").lower() in headings:
+            heading = named
+        if any(m.search(line) for m in markers) and len(_figures(line, checklist)) >= 2:
+            found, covered = True, covered | named | heading
+    if claimed:
+        missing = [w for w in claimed if w not in covered]
+        return f"no figure before and after the work for {', '.join(missing)}" if missing else None
+    return None if found else "no line gives a figure before the work and one after it"
+
+
+def _kept_lines(text: str, ignore: list[str]) -> str:
+    """The text without the lines a check ignores (e.g. a packet's claim window, which dates no work)."""
+    return "\n".join(line for line in text.splitlines() if not any(re.search(p, line) for p in ignore))
+
+
+def _dated(text: str, checklist: Checklist, window: tuple[date, date]) -> str | None:
+    dates = _dates(text, checklist.dates)
+    if not dates:
+        return "no date found"
+    if not any(window[0] <= d <= window[1] for d in dates):
+        return f"no date within {window[0]} – {window[1]}; latest found {max(dates)}"
+    return None
+
+
+def _activity(text: str, check: Check, claimed: list[str]) -> str | None:
+    spellings = _catalog_names()
     verbs = [re.compile(p, re.IGNORECASE) for p in check.patterns]
     lines = [line for line in re.split(r"[\n.;]", text) if any(v.search(line) for v in verbs)]
     named = {spellings[s] for line in lines for s in _names_in(line, list(spellings))}

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from partnerscore.engine.units import amount
 from partnerscore.rules.schema import AREAS
 from partnerscore.web.security import csrf_token
 
@@ -37,6 +38,7 @@ def _query(**params) -> str:
 
 templates.env.filters["json_script"] = _json_script
 templates.env.filters["num"] = _number
+templates.env.filters["amount"] = amount
 templates.env.globals["query"] = _query
 templates.env.globals["AREAS"] = AREAS
 

@@ -197,7 +197,9 @@ class EntityMovePublic(BaseModel):
     entity_kind: str
     entity: str
     part: str | None
-    contribution: float | int | None
+    contribution: float | int | None = Field(description="The change of the entity's contribution, in `unit`.")
+    unit: str | None = Field(None, description="customers, pairs, deployments, services, people, active users, "
+                                               "protected users, MCV, USD ACR or USD Security ACR.")
     status: str | None
 
 
@@ -365,6 +367,8 @@ class ForecastPublic(BaseModel):
     last_reported: date | None
     areas: list[AreaForecastPublic]
     backtest: dict[str, float] | None = Field(description="Mean absolute error per area, in points, if asked for.")
+    summary: list[str] = Field(description="What holds now and ahead, in sentences: the areas qualified now, "
+                                           "lost, kept or gained, and the metrics below their minimum.")
 
 
 class MetricChangePublic(BaseModel):
@@ -399,7 +403,9 @@ class DiffPublic(BaseModel):
     recorded_on: date | None
     rules_from: str
     rules_to: str
-    areas: list[AreaChangePublic]
+    areas: list[AreaChangePublic] = Field(description="The areas that moved: points, qualification, track, rule "
+                                                     "version, or a metric's value or points.")
+    unchanged: list[str] = Field(description="The areas asked for that did not move.")
     usage_model: str | None = Field(description="Set when the later day's month is not reported yet: its usage "
                                                 "is projected, as the forecast projects it.")
 

@@ -185,14 +185,20 @@ def _first_month_units(ctx: Context, rows: ibis.Table, covering: ibis.Table) -> 
 
 def _best_type(ctx: Context, rule: MetricRule, per_type: ibis.Table) -> ibis.Table:
     """Points per type with its threshold; the type with more points counts, a tie goes to the first listed."""
+    best = best_type(ctx, rule, per_type)
+    return result(best, best.units, best.points)
+
+
+def best_type(ctx: Context, rule: MetricRule, per_type: ibis.Table) -> ibis.Table:
+    """Per partner, the row of `per_type` (`type_group`, `units`) whose type counts, with its `points`
+    (`explain` names the type whose tenants count)."""
     by_type = rule.params["by_type"]
     scored = per_type.mutate(
         points=ibis.cases(*[(per_type.type_group == t, linear_points(per_type.units, rule, ctx.scale, limit))
                             for t, limit in by_type.items()], else_=0),
         order=ibis.cases(*[(per_type.type_group == t, i) for i, t in enumerate(by_type)], else_=99))
     window = ibis.window(group_by="partner_id", order_by=[ibis.desc("points"), "order"])
-    best = scored.mutate(rank=ibis.row_number().over(window)).filter(_.rank == 0)
-    return result(best, best.units, best.points)
+    return scored.mutate(rank=ibis.row_number().over(window)).filter(_.rank == 0)
 
 
 def usage_growth(ctx: Context, rule: MetricRule) -> ibis.Table:
