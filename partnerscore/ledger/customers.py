@@ -55,8 +55,8 @@ def partner_customers(tables: Tables, partner: str) -> ibis.Table:
     ['T2', 'T4']
     """
     rows = _rows_of(tables, partner)
-    named = rows.select(c_tenant=_.tenant_id)
-    owners = tables.subscriptions.select(o_sub=_.subscription_id, o_tenant=_.tenant_id)
+    named = rows.select(c_tenant=_.tenant_id.cast("string"))  # a store's columns may be NOT NULL, or not
+    owners = tables.subscriptions.select(o_sub=_.subscription_id, o_tenant=_.tenant_id.cast("string"))
     owning = rows.join(owners, rows.subscription_id == owners.o_sub).select(c_tenant=owners.o_tenant)
     return named.union(owning, distinct=True).rename(tenant_id="c_tenant")
 
