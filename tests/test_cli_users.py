@@ -89,3 +89,17 @@ def test_users_file_viewer_without_partners_is_refused(tmp_path):
     path.write_text("users:\n  - {name: bob, role: viewer, token_sha256: abc}\n")
     with pytest.raises(PartnerscoreError, match="user 'bob' is a viewer without partners"):
         read_users(path)
+
+
+@pytest.mark.parametrize("env,warned", [({}, True), ({"PARTNERSCORE_SECRET_KEY": "k" * 43}, False)],
+                         ids=["serve without PARTNERSCORE_SECRET_KEY warns that a restart signs users out",
+                              "serve with a secret key says nothing of it"])
+def test_serve_secret_key_warning(demo_db, monkeypatch, env, warned):
+    import uvicorn
+
+    monkeypatch.delenv("PARTNERSCORE_SECRET_KEY", raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # start nothing
+    result = CliRunner().invoke(app, ["serve", "--db", str(demo_db), "--demo-admin"], env=env)
+    assert result.exit_code == 0, result.output
+    assert ("PARTNERSCORE_SECRET_KEY is not set" in result.output) is warned
+    assert ("every restart signs every user out" in result.output) is warned

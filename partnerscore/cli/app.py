@@ -331,7 +331,8 @@ def serve(
     """
     web, _ = _web()
     web.serve(db or default_db(), host=host, port=port, users=users, demo_admin=demo_admin,
-              as_of=parse_day(as_of) if as_of else None, access_log=access_log, announce=render.info)
+              as_of=parse_day(as_of) if as_of else None, access_log=access_log, announce=render.info,
+              warn=lambda line: render.warning_lines([line]))
 
 
 @command()
