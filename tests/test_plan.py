@@ -96,7 +96,8 @@ def test_a_partner_already_qualified_needs_no_action(tmp_path):
 
 
 def test_planning_for_a_later_day_renews_an_association_that_ends_before_it(tmp_path):
-    case = {**AZURE_SMB_LINKED, "associations": [("A1", "P1", "DPOR", "T1", "S1", "", "", "", "", "2024-01-01", "2026-11-20")]
+    case = {**AZURE_SMB_LINKED,
+            "associations": [("A1", "P1", "DPOR", "T1", "S1", "", "", "", "", "2024-01-01", "2026-11-20")]
             + AZURE_SMB_LINKED["associations"][1:]}
     by = date(2026, 12, 31)
     result = plan(open_duckdb(build(tmp_path, case)), "P1", AREA, DAY, by=by)

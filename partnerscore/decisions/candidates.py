@@ -232,7 +232,8 @@ def association_candidates(tables: Tables, partner: str, area: AreaRules, rules:
             if not scope.matches(row) or any((*key, g) in have for g in scope.groups):
                 continue
             for group in scope.groups:
-                if group in ACTIONABLE and _eligible(group, row["program"], scope, rules) and not held.blocks(group, row):
+                if group in ACTIONABLE and _eligible(group, row["program"], scope, rules) \
+                        and not held.blocks(group, row):
                     opt = options.setdefault((row["tenant_id"], group), {"subs": set(), "workloads": {}, "covers": set()})
                     opt["subs"].add(row["subscription_id"])
                     opt["workloads"][row["workload_key"]] = row["workload"]
