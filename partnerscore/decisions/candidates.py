@@ -267,23 +267,28 @@ def _largest_customers(usage: ibis.Table, covered: ibis.Table, scopes: list[Scop
     most scopes with uncovered usage in month M, then the most ACR and revenue, then paid units (a row
     counts once per scope it is uncovered in, as in the loop)."""
     keys = ("tenant_id", "subscription_id", "workload_key", "month")
-    pairs = []
+    pairs, offered = [], []
     for scope in scopes:
         rows = usage.filter(_in_scope(usage, scope))
         held = covered.filter(covered.type_group.isin(list(scope.groups))).select(**{f"c_{k}": k for k in keys})
         free = rows.anti_join(held, [rows[k] == held[f"c_{k}"] for k in keys])
-        offer = [_program_in(free, [p for p in programs if _eligible(g, p, scope, rules)]) & ~others.blocks(free, g)
-                 for g in scope.groups if g in ACTIONABLE]
         pairs.append(free.select("tenant_id", "month", "acr_micros", "revenue_micros", "paid_units",
-                                 scope=ibis.literal(scope.key), offer=_any(offer) if offer else ibis.literal(False)))
+                                 scope=ibis.literal(scope.key)))
+        for group in (g for g in scope.groups if g in ACTIONABLE):
+            allowed = [p for p in programs if _eligible(group, p, scope, rules)]
+            if allowed:
+                offered.append(others.unheld(free.filter(_program_in(free, allowed)), group).select("tenant_id"))
+    if not offered:
+        return []
     both = ibis.union(*pairs)
     in_m = both.month == month
     ranked = both.group_by("tenant_id").aggregate(
         scopes=both.scope.nunique(where=in_m),
         value=(both.acr_micros.fill_null(0) + both.revenue_micros.fill_null(0)).sum(where=in_m).fill_null(0),
-        paid=both.paid_units.fill_null(0).sum(where=in_m).fill_null(0), offer=both.offer.any())
-    ranked = ranked.filter(ranked.offer).order_by([ibis.desc("scopes"), ibis.desc("value"), ibis.desc("paid"),
-                                                   "tenant_id"]).limit(count)
+        paid=both.paid_units.fill_null(0).sum(where=in_m).fill_null(0))
+    can = ibis.union(*offered, distinct=True).rename(o_tenant="tenant_id")
+    ranked = ranked.semi_join(can, ranked.tenant_id == can.o_tenant)
+    ranked = ranked.order_by([ibis.desc("scopes"), ibis.desc("value"), ibis.desc("paid"), "tenant_id"]).limit(count)
     return ranked.tenant_id.to_pyarrow().to_pylist()
 
 
@@ -291,7 +296,7 @@ def _program_in(rows: ibis.Table, allowed: list[str | None]) -> ibis.Value:
     """Whether each row's licensing program is one of `allowed` (None: a subscription without one)."""
     named = [p for p in allowed if p is not None]
     test = rows.program.isin(named) if named else ibis.literal(False)
-    return test | rows.program.isnull() if None in allowed else test
+    return (test | rows.program.isnull()) if None in allowed else test
 
 
 def _customer_actions(options, size, names, held: Held, partner, as_of, rules, costs, max_customers) -> list[Action]:

@@ -31,15 +31,17 @@ class OtherHolders:
     rows: ibis.Table  # partner_id, type_group, tenant_id, subscription_id, workload_key, who (ID and name)
     one_holder: dict[str, str]  # type group -> the scope only one partner may hold it on
 
-    def blocks(self, usage: ibis.Table, group: str) -> ibis.Value:
-        """Whether another partner holds `group` on each usage row's scope where the program allows one holder."""
+    def unheld(self, usage: ibis.Table, group: str) -> ibis.Table:
+        """The usage rows on whose scope `partner` may claim `group`: those no other partner holds it on,
+        where the program allows one holder; every row where it allows several."""
         scope = self.one_holder.get(group)
         if scope is None:
-            return ibis.literal(False)
-        held = self.rows.filter(_.type_group == group)
+            return usage
+        held = self.rows.filter(_.type_group == group).select(h_tenant="tenant_id", h_sub="subscription_id",
+                                                              h_workload="workload_key")
         if scope == "subscription":
-            return usage.subscription_id.isin(held.filter(_.subscription_id.notnull()).subscription_id)
-        return _pair(usage).isin(_pair(held)).fill_null(False)
+            return usage.anti_join(held, usage.subscription_id == held.h_sub)
+        return usage.anti_join(held, [usage.tenant_id == held.h_tenant, usage.workload_key == held.h_workload])
 
     def on(self, tenants: list[str]) -> Held:
         """What the others hold on `tenants`, as sets for the candidates' loop."""
@@ -63,17 +65,13 @@ class Held:
     shared: dict[str, set[str]]
 
     def blocks(self, group: str, row: dict) -> bool:
-        """`OtherHolders.blocks` for one usage row."""
+        """Whether another partner holds `group` alone on this usage row's scope (`OtherHolders.unheld`)."""
         return ((group, row["subscription_id"]) in self.taken
                 or (group, row["tenant_id"], row["workload_key"]) in self.taken)
 
     def co_holders(self, subscriptions: set[str]) -> list[str]:
         """The other partners holding a PAL on any of `subscriptions`."""
         return sorted(set().union(*(self.shared.get(s, set()) for s in subscriptions)))
-
-
-def _pair(t: ibis.Table) -> ibis.Value:
-    return t.tenant_id.concat("\x1f", t.workload_key)
 
 
 def other_holders(tables: Tables, rules: RuleSet, partner: str, customers: ibis.Table, start: date,
