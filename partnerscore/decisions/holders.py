@@ -10,7 +10,7 @@ the same). Where several partners may hold a type (PAL), the action names the ot
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import ibis
@@ -78,7 +78,13 @@ def other_holders(tables: Tables, rules: RuleSet, partner: str, customers: ibis.
                   end: date) -> OtherHolders:
     """The associations of partners other than `partner` on `customers` (a `tenant_id` table), in force
     on some day from `start` to `end` as the ledger stands on `end` (takeovers applied)."""
-    holding = ledger_as_of(tables, rules, end).holding
+    # Only the associations with a version on these customers can hold a scope of theirs: the ledger of a
+    # few thousand tenants is read, not every partner's (versions stay whole, so a correction that moved
+    # an association elsewhere still wins).
+    a = tables.associations
+    near = a.semi_join(customers, a.tenant_id == customers.tenant_id).select(n_id="association_id").distinct()
+    holding = ledger_as_of(replace(tables, associations=a.semi_join(near, a.association_id == near.n_id)),
+                           rules, end).holding
     others = holding.filter(_.partner_id != partner, _.start_date <= end,
                             _.effective_end.isnull() | (_.effective_end >= start))
     others = others.semi_join(customers, others.tenant_id == customers.tenant_id)
