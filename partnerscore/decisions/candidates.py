@@ -51,6 +51,8 @@ MEASURES = ("acr_micros", "paid_units", "active_units", "revenue_micros")
 #: relationships, not something to request).
 ACTIONABLE = {"PAL": "link_pal", "DPOR": "request_dpor", "CPOR_OSU": "claim_cpor_osu",
               "CPOR_OSA": "claim_cpor_osa", "CPOR_REVREC": "claim_cpor_revrec"}
+#: How an action names the other partners holding the same scope, where several may (`holders.py`).
+SHARED = {"PAL": "also linked there: {who} (PAL credits every linked partner)"}
 
 
 @dataclass(frozen=True)
@@ -313,7 +315,7 @@ def _customer_actions(options, size, names, held: Held, partner, as_of, rules, c
                 continue  # a cheaper type already covers everything this one would
             kept.append((group, opt))
         for group, opt in kept:
-            also = held.co_holders(opt["subs"]) if group == "PAL" else []
+            also = held.co_holders(group, opt["subs"])
             actions.append(_association_action(tenant, names.get(tenant, tenant), group, opt, partner, as_of,
                                                rules, costs, also))
     return actions
@@ -337,7 +339,7 @@ def _association_action(tenant, name, group, opt, partner, as_of, rules, costs, 
         n = len(opt["subs"])
         verb = {"PAL": f"link PAL ({role})", "DPOR": "request DPOR"}.get(group, f"claim {group}")
         what = f"{verb} on {n} subscription{'s' if n > 1 else ''}"
-    shared = f"; also linked there: {', '.join(also)} (PAL credits every linked partner)" if also else ""
+    shared = "; " + SHARED.get(group, "also held there by {who}").format(who=", ".join(also)) if also else ""
     return Action(id=f"{group.lower()}:{tenant}", kind=kind, label=f"{what} of customer {name} ({tenant}){shared}",
                   unit_cost=costs.actions[kind], units=[changes])
 

@@ -4,7 +4,7 @@ The association rule data lists the types only one partner may hold on a scope a
 a DPOR per subscription, a CPOR per customer and workload or per subscription). `plan` never proposes
 such a claim on a scope another partner holds in force at any time between the day the actions are
 taken and the target day, whether or not that association earns it points (a pending claim is held all
-the same). Where several partners may hold a type (PAL), the action names the others instead.
+the same). Where several partners may hold a type (a PAL), the action names the others instead.
 """
 
 from __future__ import annotations
@@ -19,10 +19,6 @@ from ibis import _
 from partnerscore.engine.connect import Tables
 from partnerscore.ledger.associations import ledger_as_of
 from partnerscore.rules.load import RuleSet
-
-#: The type group whose co-holders an action names (several partners may hold it on one scope).
-SHARED = "PAL"
-
 
 @dataclass(frozen=True)
 class OtherHolders:
@@ -52,26 +48,27 @@ class OtherHolders:
                 held.taken.add((group, r["subscription_id"]))
             elif scope == "tenant_workload":
                 held.taken.add((group, r["tenant_id"], r["workload_key"]))
-            elif group == SHARED and r["subscription_id"]:
-                held.shared[r["subscription_id"]].add(r["who"])
+            elif scope is None and r["subscription_id"]:
+                held.shared[(group, r["subscription_id"])].add(r["who"])
         return held
 
 
 @dataclass(frozen=True)
 class Held:
-    """The one-holder scopes another partner holds, and each subscription's other PAL holders (ID and name)."""
+    """The one-holder scopes other partners hold, and who else holds each (type group, subscription)
+    several partners may hold (ID and name)."""
 
     taken: set[tuple]
-    shared: dict[str, set[str]]
+    shared: dict[tuple[str, str], set[str]]
 
     def blocks(self, group: str, row: dict) -> bool:
         """Whether another partner holds `group` alone on this usage row's scope (`OtherHolders.unheld`)."""
         return ((group, row["subscription_id"]) in self.taken
                 or (group, row["tenant_id"], row["workload_key"]) in self.taken)
 
-    def co_holders(self, subscriptions: set[str]) -> list[str]:
-        """The other partners holding a PAL on any of `subscriptions`."""
-        return sorted(set().union(*(self.shared.get(s, set()) for s in subscriptions)))
+    def co_holders(self, group: str, subscriptions: set[str]) -> list[str]:
+        """The other partners holding `group` on any of `subscriptions`."""
+        return sorted(set().union(*(self.shared.get((group, s), set()) for s in subscriptions)))
 
 
 def other_holders(tables: Tables, rules: RuleSet, partner: str, customers: ibis.Table, start: date,
