@@ -50,6 +50,9 @@ TINY = {
          "start_date": "2025-03-01"},
         {"association_id": "A4", "partner_id": "4711001", "type": "CPOR_OSU", "tenant_id": T1, "workload": "Exchange",
          "start_date": "2026-04-10"},
+        # Northwind sold T2 its Enterprise Agreement (TPOR): T2 is its customer, none of 4711001's.
+        {"association_id": "A5", "partner_id": "4711002", "type": "TPOR", "tenant_id": T2, "subscription_id": "sub-jp",
+         "start_date": "2024-01-01"},
     ],
     "usage": [{"month": f"2026-{m:02d}", "tenant_id": T1, "subscription_id": "sub-m365", "workload": "Exchange Online",
                "paid_units": 500, "active_units": 40 * m} for m in range(1, 11)]
@@ -149,6 +152,9 @@ ERROR_CASES = [
     (["letter", "cpor", "4711001", T1, "--activity", "2025-06-01"], "outside the claim window 2025-10-31 – 2026-10-31"),
     (["letter", "cpor", "4711002", T1], "holds no CPOR association for a workload"),
     (["letter", "pal", "4711001", T1, "--audience", "board"], "unknown audience 'board'"),
+    (["letter", "dpor", "4711001", T2], f"tenant {T2} is not a customer of partner 4711001"),
+    (["letter", "pal", "4711001", T2], f"tenant {T2} is not a customer of partner 4711001"),
+    (["letter", "cpor", "4711001", T2, "-w", "Exchange"], f"tenant {T2} is not a customer of partner 4711001"),
 ]
 
 
@@ -162,6 +168,9 @@ ERROR_CASES = [
     "An activity older than 12 months is refused: reviewers reject old dates",
     "A partner without a CPOR association must name the workloads it claims",
     "A PAL sheet is for an engineer or a customer",
+    "A DPOR request is for one of the partner's customers, not a tenant it holds no association on",
+    "A PAL sheet is for one of the partner's customers",
+    "A CPOR packet is for one of the partner's customers",
 ])
 def test_letter_error_is_one_line_and_writes_nothing(tiny_db, tmp_path, args, message):
     result = run(*args, "--db", tiny_db, "--as-of", AS_OF, "--out", tmp_path / "letter")
@@ -217,15 +226,16 @@ def demo_cases(db: Path) -> list[tuple[str, str, str]]:
         def first(sql: str) -> tuple:
             return con.execute(sql).fetchall()[0]
 
-        dpor = first("""SELECT tenant_id FROM subscriptions s WHERE cloud = 'azure' AND program = 'EA' AND end_date IS NULL
-                        AND NOT EXISTS (SELECT 1 FROM associations a WHERE a.subscription_id = s.subscription_id
-                                        AND a.type = 'DPOR') ORDER BY tenant_id""")
+        dpor = first("""SELECT a.partner_id, s.tenant_id FROM subscriptions s JOIN associations a USING (tenant_id)
+                        WHERE cloud = 'azure' AND program = 'EA' AND s.end_date IS NULL
+                        AND NOT EXISTS (SELECT 1 FROM associations d WHERE d.subscription_id = s.subscription_id
+                                        AND d.type = 'DPOR') ORDER BY s.tenant_id, a.partner_id""")
         pal = first("SELECT partner_id, tenant_id FROM associations WHERE type = 'PAL' AND end_date IS NULL "
                     "ORDER BY association_id")
         cpor = first(f"""SELECT partner_id, tenant_id FROM associations WHERE type = 'CPOR_OSU' AND end_date IS NULL
                          AND start_date BETWEEN DATE '{AS_OF}' - INTERVAL 11 MONTH AND DATE '{AS_OF}'
                          ORDER BY association_id""")
-    return [("dpor", "4650202", dpor[0]), ("pal", *pal), ("cpor", *cpor)]
+    return [("dpor", *dpor), ("pal", *pal), ("cpor", *cpor)]
 
 
 @needs_poppler

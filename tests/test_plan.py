@@ -25,7 +25,7 @@ from partnerscore.engine.connect import open_duckdb
 from partnerscore.engine.scoring import score
 from partnerscore.engine.whatif import AddAssociation, changed_tables, parse_scenario
 from partnerscore.errors import PartnerscoreError
-from test_plan_cases import AZURE_SMB, build
+from test_plan_cases import AZURE_SMB_LINKED, build
 
 DAY = date(2026, 10, 31)
 AREA = "infrastructure"
@@ -33,7 +33,7 @@ AREA = "infrastructure"
 
 @pytest.fixture(scope="module")
 def azure_db(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("plan"), AZURE_SMB)
+    return build(tmp_path_factory.mktemp("plan"), AZURE_SMB_LINKED)
 
 
 VARIANTS = [
@@ -86,9 +86,9 @@ def test_the_plan_scenario_replays_to_the_same_verified_score(azure_db):
 
 
 def test_a_partner_already_qualified_needs_no_action(tmp_path):
-    case = {**AZURE_SMB, "associations": AZURE_SMB["associations"] + [
+    case = {**AZURE_SMB_LINKED, "associations": AZURE_SMB_LINKED["associations"] + [
         (f"A{t}", "P1", "PAL", t, s, "", "Owner", "", "", "2024-01-01", "") for t, s in (("T2", "S2"), ("T3", "S3"))],
-        "certifications": AZURE_SMB["certifications"] + [
+        "certifications": AZURE_SMB_LINKED["certifications"] + [
             ("P1", p, c, "2024-01-01", "") for p, c in (("u1", "AZ-305"), ("u1", "AZ-700"), ("u1", "AZ-140"),
                                                          ("u2", "AZ-700"))]}
     result = plan(open_duckdb(build(tmp_path, case)), "P1", AREA, DAY)
@@ -96,8 +96,9 @@ def test_a_partner_already_qualified_needs_no_action(tmp_path):
 
 
 def test_planning_for_a_later_day_renews_an_association_that_ends_before_it(tmp_path):
-    case = {**AZURE_SMB, "associations": [("A1", "P1", "DPOR", "T1", "S1", "", "", "", "", "2024-01-01", "2026-11-20")]
-            + AZURE_SMB["associations"][1:]}
+    case = {**AZURE_SMB_LINKED,
+            "associations": [("A1", "P1", "DPOR", "T1", "S1", "", "", "", "", "2024-01-01", "2026-11-20")]
+            + AZURE_SMB_LINKED["associations"][1:]}
     by = date(2026, 12, 31)
     result = plan(open_duckdb(build(tmp_path, case)), "P1", AREA, DAY, by=by)
     assert result.usage_model and "average of its last 3 reported months" in result.usage_model

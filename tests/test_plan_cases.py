@@ -44,6 +44,13 @@ AZURE_SMB = {
                 ("T4", "S4", "Storage", {FIRST: 100})],
 }
 
+#: AZURE_SMB where T2 and T3 are P1's customers too: P1 holds Reader PAL links there, which credit
+#: nothing (a PAL needs a write role, R4), so the score is the same 34 points. A plan offers only a
+#: partner's own customers: on AZURE_SMB itself, T2 and T3 are nobody's and T4 is P2's.
+AZURE_SMB_LINKED = {**AZURE_SMB, "associations": AZURE_SMB["associations"] + [
+    ("R2", "P1", "PAL", "T2", "S2", "", "Reader", "", "", "2024-01-01", ""),
+    ("R3", "P1", "PAL", "T3", "S3", "", "Reader", "", "", "2024-01-01", "")]}
+
 
 def _usage_rows(spec) -> list[tuple]:
     rows = []

@@ -331,7 +331,8 @@ def serve(
     """
     web, _ = _web()
     web.serve(db or default_db(), host=host, port=port, users=users, demo_admin=demo_admin,
-              as_of=parse_day(as_of) if as_of else None, access_log=access_log, announce=render.info)
+              as_of=parse_day(as_of) if as_of else None, access_log=access_log, announce=render.info,
+              warn=lambda line: render.warning_lines([line]))
 
 
 @command()
@@ -339,27 +340,38 @@ def users(
     action: Annotated[str, typer.Argument(help="add, list or remove.")],
     name: Annotated[str | None, typer.Argument(help="User name (add, remove).")] = None,
     role: Annotated[str, typer.Option(help="viewer or admin (only an admin imports).")] = "viewer",
-    partners: Annotated[str, typer.Option(help="Partners the user may see: comma-separated ids, or * for all.")] = "*",
+    partners: Annotated[str | None, typer.Option(
+        help="Partners the user may see: comma-separated IDs of the database's partners, or * for all "
+             "(required for a viewer; an admin without it sees all).")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Give an existing user a new token, role and partners.")] = False,
+    db: DbOption = None,
     users_file: Annotated[Path | None, typer.Option(
         "--users", help="Users file (YAML) [default: env PARTNERSCORE_USERS, else users.yaml].")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Manage web users: `add` prints the new user's API token once (only its digest is stored).
 
+    The partners of `add` are checked against the database `serve` serves (--db).
+
     Example:
-        partnerscore users add tailspin --role viewer --partners 4650404,4650505
+        partnerscore users add tailspin --role viewer --partners 4650404,4650505 --db demo.duckdb
     """
     _, security = _web()
     path = security.users_path(users_file)
     if action == "add" and name:
-        token = security.add_user(path, name, role, partners)
-        render.write_rows([{"name": name, "role": role, "partners": partners, "token": token}], fmt,
-                          f"user added to {path}; the token is shown only now")
+        scope = security.parse_partners(partners) if partners is not None else None
+        if scope is not None:
+            security.check_partners(db or default_db(), scope)
+        token = security.add_user(path, name, role, partners, replace=replace)
+        shown = "*" if scope is None else ",".join(sorted(scope))
+        render.write_rows([{"name": name, "role": role, "partners": shown, "token": token}], fmt,
+                          f"user {'replaced in' if replace else 'added to'} {path}; the token is shown only now")
     elif action == "remove" and name:
         security.remove_user(path, name)
         render.info(f"removed {name} from {path}")
     elif action == "list":
-        rows = [{**u.to_json(), "partners": ",".join(u.partners) if u.partners else "*"}
+        rows = [{**u.to_json(), "partners": ",".join(sorted(u.partners)) if u.partners else "*"}
                 for u in security.read_users(path)]
         render.write_rows(rows, fmt, f"users in {path}", ["name", "role", "partners"])
     else:

@@ -2,11 +2,13 @@
 
 Every candidate is a list of what-if changes (`engine/whatif.py`) with a cost from the cost file:
 
-- *associations*: customers with usage the area counts (in M-1 or M) that no association of this
-  partner covers for a metric that still lacks points: link a PAL (with a write role), request a
-  DPOR, or claim the CPOR type the licensing program allows. Which types count, on which workloads and
-  programs, comes from the rule version (`counts`, `by_type`, parts, `coverage`) and the association
-  rules; the cheapest type covering the most is kept per customer.
+- *associations*: the partner's own customers (`ledger/customers.py`) with usage the area counts (in
+  M-1 or M) that no association of this partner covers for a metric that still lacks points: link a
+  PAL (with a write role), request a DPOR, or claim the CPOR type the licensing program allows. Which
+  types count, on which workloads and programs, comes from the rule version (`counts`, `by_type`,
+  parts, `coverage`) and the association rules; the cheapest type covering the most is kept per
+  customer. A scope another partner holds where the program allows one holder is never offered, and a
+  PAL names the other partners linked there (`holders.py`).
 - *renewals*: associations and certifications that count now and end before the target day.
 - *certifications*: people of the partner one exam away from a list the area counts (they hold a
   certification, not one of this list), new people, and for stepped metrics the completion of an
@@ -29,6 +31,7 @@ import ibis
 import yaml
 from ibis import _
 
+from partnerscore.decisions.holders import Held, OtherHolders, other_holders
 from partnerscore.engine.attribution import covered_usage
 from partnerscore.engine.connect import Tables, register_arrow
 from partnerscore.engine.metrics import skilling
@@ -37,6 +40,7 @@ from partnerscore.engine.months import add_months, scoring_month
 from partnerscore.engine.whatif import AddAssociation, AddCertification, Change, EndAssociation
 from partnerscore.errors import PartnerscoreError
 from partnerscore.ledger.associations import Ledger, ledger_as_of
+from partnerscore.ledger.customers import partner_customers
 from partnerscore.rules.load import RuleSet
 from partnerscore.rules.names import workload_key
 from partnerscore.rules.schema import AreaRules, Step
@@ -47,6 +51,8 @@ MEASURES = ("acr_micros", "paid_units", "active_units", "revenue_micros")
 #: relationships, not something to request).
 ACTIONABLE = {"PAL": "link_pal", "DPOR": "request_dpor", "CPOR_OSU": "claim_cpor_osu",
               "CPOR_OSA": "claim_cpor_osa", "CPOR_REVREC": "claim_cpor_revrec"}
+#: How an action names the other partners holding the same scope, where several may (`holders.py`).
+SHARED = {"PAL": "also linked there: {who} (PAL credits every linked partner)"}
 
 
 @dataclass(frozen=True)
@@ -191,14 +197,17 @@ def _pal_role(rules: RuleSet) -> str:
 
 def association_candidates(tables: Tables, partner: str, area: AreaRules, rules: RuleSet, day: date,
                            as_of: date, metrics: set[str], costs: Costs, max_customers: int) -> list[Action]:
-    """Associations to add for customers whose usage the area counts but this partner does not cover."""
+    """Associations to add for the partner's customers whose usage the area counts but it does not cover."""
     scopes = _scopes(area, metrics)
     if not scopes:
         return []
     month = scoring_month(day)
     recent = [add_months(month, -1), month]
+    customers = partner_customers(tables, partner)
+    others = other_holders(tables, rules, partner, customers, as_of, day)
     subs = tables.subscriptions.select(s_id=_.subscription_id, program=_.program, cloud=_.cloud)
     usage = tables.usage.filter(_.month.isin(recent))
+    usage = usage.semi_join(customers, usage.tenant_id == customers.tenant_id)
     usage = usage.join(subs, usage.subscription_id == subs.s_id).drop("s_id")
     usage = usage.filter(_any(_in_scope(usage, s) for s in scopes) & _any(usage[m].fill_null(0) != 0 for m in MEASURES))
     ledger = ledger_as_of(tables, rules, day)
@@ -211,8 +220,9 @@ def association_candidates(tables: Tables, partner: str, area: AreaRules, rules:
     # Only the customers that will rank first come into Python: on a large data set the loop below
     # over every customer's rows took seconds per hundred thousand rows.
     top = _largest_customers(usage, register_arrow(tables.backend, "ps_plan_covered", covered), scopes, rules,
-                             month, programs, max_customers)
+                             month, programs, others, max_customers)
     rows = usage.filter(_.tenant_id.isin(top)).to_pyarrow().to_pylist()
+    held = others.on(top)
     names = {r["tenant_id"]: r["name"]
              for r in tables.customers.filter(_.tenant_id.isin(top)).select("tenant_id", "name").to_pyarrow().to_pylist()}
 
@@ -224,7 +234,8 @@ def association_candidates(tables: Tables, partner: str, area: AreaRules, rules:
             if not scope.matches(row) or any((*key, g) in have for g in scope.groups):
                 continue
             for group in scope.groups:
-                if group in ACTIONABLE and _eligible(group, row["program"], scope, rules):
+                if group in ACTIONABLE and _eligible(group, row["program"], scope, rules) \
+                        and not held.blocks(group, row):
                     opt = options.setdefault((row["tenant_id"], group), {"subs": set(), "workloads": {}, "covers": set()})
                     opt["subs"].add(row["subscription_id"])
                     opt["workloads"][row["workload_key"]] = row["workload"]
@@ -234,7 +245,7 @@ def association_candidates(tables: Tables, partner: str, area: AreaRules, rules:
                 s[0].add(scope.key)
                 s[1] += (row["acr_micros"] or 0) + (row["revenue_micros"] or 0)
                 s[2] += row["paid_units"] or 0
-    return _customer_actions(options, size, names, partner, as_of, rules, costs, max_customers)
+    return _customer_actions(options, size, names, held, partner, as_of, rules, costs, max_customers)
 
 
 def _in_scope(usage: ibis.Table, scope: Scope) -> ibis.Value:
@@ -252,33 +263,45 @@ def _any(tests) -> ibis.Value:
 
 
 def _largest_customers(usage: ibis.Table, covered: ibis.Table, scopes: list[Scope], rules: RuleSet, month: date,
-                       programs: list[str | None], count: int) -> list[str]:
+                       programs: list[str | None], others: OtherHolders, count: int) -> list[str]:
     """The `count` customers `_customer_actions` ranks first, in SQL: among the customers with an
-    action to offer, the most scopes with uncovered usage in month M, then the most ACR and revenue,
-    then paid units (a row counts once per scope it is uncovered in, as in the loop)."""
+    action to offer (a type the program allows there, on a scope no other partner holds alone), the
+    most scopes with uncovered usage in month M, then the most ACR and revenue, then paid units (a row
+    counts once per scope it is uncovered in, as in the loop)."""
     keys = ("tenant_id", "subscription_id", "workload_key", "month")
-    pairs = []
+    pairs, offered = [], []
     for scope in scopes:
         rows = usage.filter(_in_scope(usage, scope))
         held = covered.filter(covered.type_group.isin(list(scope.groups))).select(**{f"c_{k}": k for k in keys})
         free = rows.anti_join(held, [rows[k] == held[f"c_{k}"] for k in keys])
-        allowed = [p for p in programs if any(g in ACTIONABLE and _eligible(g, p, scope, rules) for g in scope.groups)]
-        offer = [free.program.isin([p for p in allowed if p is not None])] if any(allowed) else []
-        offer += [free.program.isnull()] if None in allowed else []
         pairs.append(free.select("tenant_id", "month", "acr_micros", "revenue_micros", "paid_units",
-                                 scope=ibis.literal(scope.key), offer=_any(offer) if offer else ibis.literal(False)))
+                                 scope=ibis.literal(scope.key)))
+        for group in (g for g in scope.groups if g in ACTIONABLE):
+            allowed = [p for p in programs if _eligible(group, p, scope, rules)]
+            if allowed:
+                offered.append(others.unheld(free.filter(_program_in(free, allowed)), group).select("tenant_id"))
+    if not offered:
+        return []
     both = ibis.union(*pairs)
     in_m = both.month == month
     ranked = both.group_by("tenant_id").aggregate(
         scopes=both.scope.nunique(where=in_m),
         value=(both.acr_micros.fill_null(0) + both.revenue_micros.fill_null(0)).sum(where=in_m).fill_null(0),
-        paid=both.paid_units.fill_null(0).sum(where=in_m).fill_null(0), offer=both.offer.any())
-    ranked = ranked.filter(ranked.offer).order_by([ibis.desc("scopes"), ibis.desc("value"), ibis.desc("paid"),
-                                                   "tenant_id"]).limit(count)
+        paid=both.paid_units.fill_null(0).sum(where=in_m).fill_null(0))
+    can = ibis.union(*offered, distinct=True).rename(o_tenant="tenant_id")
+    ranked = ranked.semi_join(can, ranked.tenant_id == can.o_tenant)
+    ranked = ranked.order_by([ibis.desc("scopes"), ibis.desc("value"), ibis.desc("paid"), "tenant_id"]).limit(count)
     return ranked.tenant_id.to_pyarrow().to_pylist()
 
 
-def _customer_actions(options, size, names, partner, as_of, rules, costs, max_customers) -> list[Action]:
+def _program_in(rows: ibis.Table, allowed: list[str | None]) -> ibis.Value:
+    """Whether each row's licensing program is one of `allowed` (None: a subscription without one)."""
+    named = [p for p in allowed if p is not None]
+    test = rows.program.isin(named) if named else ibis.literal(False)
+    return (test | rows.program.isnull()) if None in allowed else test
+
+
+def _customer_actions(options, size, names, held: Held, partner, as_of, rules, costs, max_customers) -> list[Action]:
     by_tenant: dict[str, list[tuple[str, dict]]] = {}
     for (tenant, group), opt in options.items():
         by_tenant.setdefault(tenant, []).append((group, opt))
@@ -292,12 +315,13 @@ def _customer_actions(options, size, names, partner, as_of, rules, costs, max_cu
                 continue  # a cheaper type already covers everything this one would
             kept.append((group, opt))
         for group, opt in kept:
+            also = held.co_holders(group, opt["subs"])
             actions.append(_association_action(tenant, names.get(tenant, tenant), group, opt, partner, as_of,
-                                               rules, costs))
+                                               rules, costs, also))
     return actions
 
 
-def _association_action(tenant, name, group, opt, partner, as_of, rules, costs) -> Action:
+def _association_action(tenant, name, group, opt, partner, as_of, rules, costs, also: list[str]) -> Action:
     kind = ACTIONABLE[group]
     changes: list[Change] = []
     if group == "CPOR_OSU":
@@ -315,7 +339,8 @@ def _association_action(tenant, name, group, opt, partner, as_of, rules, costs) 
         n = len(opt["subs"])
         verb = {"PAL": f"link PAL ({role})", "DPOR": "request DPOR"}.get(group, f"claim {group}")
         what = f"{verb} on {n} subscription{'s' if n > 1 else ''}"
-    return Action(id=f"{group.lower()}:{tenant}", kind=kind, label=f"{what} of customer {name} ({tenant})",
+    shared = "; " + SHARED.get(group, "also held there by {who}").format(who=", ".join(also)) if also else ""
+    return Action(id=f"{group.lower()}:{tenant}", kind=kind, label=f"{what} of customer {name} ({tenant}){shared}",
                   unit_cost=costs.actions[kind], units=[changes])
 
 

@@ -151,7 +151,7 @@ def cpor_packet(tables: Tables, partner_id: str, tenant_id: str, day: date, *, w
     With subscriptions (CPOR_OSA, CPOR_REVREC are per subscription) the usage is that of those
     subscriptions only; without workloads, every workload they used in the window is listed.
     """
-    partner, customer = find_partner(tables, partner_id, location_id), find_customer(tables, tenant_id)
+    partner, customer = find_partner(tables, partner_id, location_id), find_customer(tables, tenant_id, partner_id)
     window_start, _day = claim_window(day)
     subs = [s["subscription_id"] for s in subscriptions_of(tables, tenant_id, day)]
     for sub_id in subscription_ids or []:

@@ -17,6 +17,7 @@ from ibis import _
 from partnerscore.engine.connect import Tables
 from partnerscore.errors import PartnerscoreError
 from partnerscore.ledger.associations import versions_as_of
+from partnerscore.ledger.customers import partner_customers
 from partnerscore.ledger.listing import list_associations
 from partnerscore.rules.load import rules_at
 
@@ -61,12 +62,19 @@ def find_partner(tables: Tables, partner_id: str, location_id: str | None = None
     return Partner(partner_id, found[0]["name"], location_id or partner_id)
 
 
-def find_customer(tables: Tables, tenant_id: str) -> Customer:
-    """The customer whose tenant id this is."""
+def find_customer(tables: Tables, tenant_id: str, partner_id: str | None = None) -> Customer:
+    """The customer whose tenant id this is; with `partner_id`, only when it is that partner's customer
+    (`ledger/customers.py`): a letter for a partner names none of another partner's customers."""
     found = _rows(tables.customers.filter(_.tenant_id == tenant_id).select("tenant_id", "name", "country"))
     if not found:
         raise PartnerscoreError(f"unknown tenant {tenant_id!r}: not in the ledger's customers; "
                                 "check the tenant id (Entra ID → Overview → Tenant ID)")
+    if partner_id is not None:
+        theirs = partner_customers(tables, partner_id).filter(_.tenant_id == tenant_id)
+        if not theirs.count().to_pyarrow().as_py():
+            raise PartnerscoreError(f"tenant {tenant_id} is not a customer of partner {partner_id}: it holds and "
+                                    "held no association there; a letter is for one of the partner's own customers "
+                                    f"(`partnerscore associations {partner_id}` lists them)")
     return Customer(**found[0])
 
 
@@ -126,7 +134,7 @@ def dpor_request(tables: Tables, partner_id: str, tenant_id: str, day: date,
     By default every Azure subscription active on `day` whose program can carry a DPOR that counts
     (not CSP: the CSP partner holds it, R4) and that the partner is not already DPOR of.
     """
-    partner, customer = find_partner(tables, partner_id, location_id), find_customer(tables, tenant_id)
+    partner, customer = find_partner(tables, partner_id, location_id), find_customer(tables, tenant_id, partner_id)
     blocked = rules_at(day).associations.dpor_not_on_programs
     subs = subscriptions_of(tables, tenant_id, day)
     dpor = {r["subscription_id"]: r for r in holding(tables, day, tenant_id, "DPOR") if r["status"] == "in force"}
@@ -210,7 +218,7 @@ def pal_sheet(tables: Tables, partner_id: str, tenant_id: str, day: date, *, aud
     """
     if audience not in AUDIENCES:
         raise PartnerscoreError(f"unknown audience {audience!r}; choose {' or '.join(AUDIENCES)}")
-    partner, customer = find_partner(tables, partner_id, location_id), find_customer(tables, tenant_id)
+    partner, customer = find_partner(tables, partner_id, location_id), find_customer(tables, tenant_id, partner_id)
     subs = subscriptions_of(tables, tenant_id, day)
     chosen = (_pick(subs, subscription_ids, tenant_id) if subscription_ids
               else [s for s in subs if s["cloud"] == "azure" and s["active"]])

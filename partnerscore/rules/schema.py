@@ -171,4 +171,13 @@ class AssociationRules(BaseModel):
     csp_program: str
     tpor_programs: list[str]
     pal_roles: dict[str, list[str]]
+    #: The types only one partner may hold on a scope at a time, with that scope (the others allow several).
+    one_holder: dict[str, Literal["subscription", "tenant_workload"]]
     source: str
+
+    @model_validator(mode="after")
+    def _one_holder_types_known(self) -> AssociationRules:
+        unknown = sorted(set(self.one_holder) - set(self.type_groups))
+        if unknown:
+            raise ValueError(f"one_holder: unknown association type {', '.join(unknown)}")
+        return self

@@ -76,12 +76,21 @@ def _version() -> str:
         return "0"
 
 
+#: What `serve` says when no secret key is set.
+NO_SECRET_KEY = (f"warning: {SECRET_ENV} is not set: sessions are signed with a key made for this run, so every "
+                 "restart signs every user out of the pages; set it to a long random value, e.g. "
+                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+
+
 def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8000, users: Path | None = None,
           demo_admin: bool = False, as_of: date | None = None, access_log: bool = True,
-          announce: Callable[[str], None] = print) -> None:
-    """Run the app with uvicorn until interrupted; `announce` receives the lines to show the operator."""
+          announce: Callable[[str], None] = print, warn: Callable[[str], None] | None = None) -> None:
+    """Run the app with uvicorn until interrupted; `announce` receives the lines to show the operator,
+    `warn` the warnings (default: `announce`)."""
     import uvicorn
 
+    if not os.environ.get(SECRET_ENV):
+        (warn or announce)(NO_SECRET_KEY)
     store = UserStore.from_env(users)
     if demo_admin:
         token = store.add_ephemeral("demo-admin", "admin")

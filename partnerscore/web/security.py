@@ -14,6 +14,7 @@ constant time is enough (a slow password hash buys nothing against guessing 2^25
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import secrets
@@ -90,6 +91,9 @@ def _user(entry: dict, source: str) -> User:
         raise PartnerscoreError(f"{source}: every user needs name, role and token_sha256 ({exc} missing)") from exc
     if role not in ROLES:
         raise PartnerscoreError(f"{source}: user {name!r} has role {role!r}; use one of {', '.join(ROLES)}")
+    if role == "viewer" and entry.get("partners") is None:  # never every partner by omission
+        raise PartnerscoreError(f"{source}: user {name!r} is a viewer without partners; give `partners:` the "
+                                "partner IDs they may see, or \"*\" for every partner")
     return User(name, role, parse_partners(entry.get("partners", "*")), digest)
 
 
@@ -156,17 +160,52 @@ def read_users(path: Path) -> list[User]:
     return [_user(entry, str(path)) for entry in data.get("users") or []]
 
 
-def add_user(path: Path, name: str, role: str, partners: str | None) -> str:
-    """Add (or replace) a user in the users file and return their new token, to be shown once."""
+def add_user(path: Path, name: str, role: str, partners: str | None, *, replace: bool = False) -> str:
+    """Add a user to the users file and return their new token, to be shown once.
+
+    Args:
+        partners: the partner IDs the user may see, comma-separated, or `*` for every partner; required
+            for a viewer (an admin without it sees every partner).
+        replace: give an existing user of that name a new token, role and partners (else refused).
+    """
     if role not in ROLES:
         raise PartnerscoreError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if partners is None and role == "viewer":
+        raise PartnerscoreError("a viewer needs --partners: the partner IDs they may see, comma-separated, "
+                                "or '*' for every partner")
     scope = parse_partners(partners)
+    entries = _entries(path)
+    if not replace and any(u.get("name") == name for u in entries):
+        raise PartnerscoreError(f"{path} already has a user {name!r}; add --replace to give them a new token, "
+                                "role and partners, or choose another name")
     token = new_token()
-    entries = [u for u in _entries(path) if u.get("name") != name]
+    entries = [u for u in entries if u.get("name") != name]
     entries.append({"name": name, "role": role, "partners": "*" if scope is None else sorted(scope),
                     "token_sha256": token_digest(token)})
     _write(path, entries)
     return token
+
+
+def check_partners(db: Path, partners: frozenset[str]) -> None:
+    """Refuse partner IDs that are not partners of the database `db` (the one `serve` serves): a typo
+    would give a user a scope that shows nothing, or a partner the data does not hold yet."""
+    wanted = ",".join(sorted(partners))
+    if not Path(db).exists():
+        raise PartnerscoreError(f"cannot check --partners {wanted}: no database at {db}; give the database "
+                                "`serve` uses with --db (or set PARTNERSCORE_DB)")
+    from partnerscore.engine.connect import open_duckdb
+
+    tables = open_duckdb(db)
+    try:
+        known = tables.partners.select("partner_id").to_pyarrow().column(0).to_pylist()
+    finally:
+        tables.backend.disconnect()
+    unknown = sorted(partners - set(known))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise PartnerscoreError(f"unknown partner {', '.join(unknown)} in --partners: not in {db}{hint}; "
+                                f"`partnerscore score --db {db}` lists the partners")
 
 
 def remove_user(path: Path, name: str) -> None:
