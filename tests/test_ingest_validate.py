@@ -177,6 +177,11 @@ CASES = [
                  ["usage.csv:0 column workload: the required column is missing from the header; "
                   "add the column and import again"],
                  id="A file without a required column is rejected as a whole"),
+    pytest.param([drop_column("usage", "acr_usd"), drop_column("usage", "paid_units"),
+                  drop_column("usage", "active_units"), drop_column("usage", "revenue_usd")],
+                 ["usage.csv:0: has none of the measure columns acr_usd, paid_units, active_units, revenue_usd, so "
+                  "its rows carry no usage; add the measure columns the file is meant to carry and import again"],
+                 id="A usage file without any measure column is rejected as a whole, naming the columns it lacks"),
     pytest.param([remove_file("usage.csv")],
                  [("usage.csv:0: the data set has no usage.csv or usage.parquet, which a first import needs (it "
                    "needs partners, customers, subscriptions, associations and usage); add the file: only a store "

@@ -219,9 +219,9 @@ BAD_FILES = [
          "  CustomersAndTenants: MpnId, PartnerName, CustomerName, CustomerTenantId, CustomerTenantName, Month\n"
          "  SeatsSubscriptionsAndRevenue: MpnId, PartnerName, SubscriptionId, SubscriptionStartDate, month, "
          "CustomerName, CustomerTenantId, ReportingProductName, Product, PartnerAttributionType, SalesChannel, "
-         "IsDuplicateRowForPGA\n"
+         "IsDuplicateRowForPGA, BilledRevenueUSD\n"
          "  AzureUsage: SubscriptionId, SubscriptionStartDate, Month, MeterCategory, CustomerName, CustomerTenantId, "
-         "MpnId, PartnerName, PartnerAttributionType, SalesChannel, IsACRDuplicateAtPGALevel\n"
+         "MpnId, PartnerName, PartnerAttributionType, SalesChannel, IsACRDuplicateAtPGALevel, TotalACR\n"
          "  OfficeUsage: CustomerTenantId, WorkloadName, Month, PaidAvailableUnits, MonthlyActiveUsers, CustomerName, "
          "MPNId, PartnerName, PartnerAttributionType, IsDuplicateRowForPGA\n"
          "  DynamicsUsage: SubscriptionId, SubscriptionStartDate, Month, RevSumCategoryName, SalesModel, CustomerName, "
@@ -240,7 +240,30 @@ BAD_FILES = [
          "MeterCategory, CustomerName, CustomerTenantId, MpnId, PartnerName, PartnerAttributionType, SalesChannel, "
          "IsACRDuplicateAtPGALevel; download the report again with all its columns")],
         id="A file named after a download is read as that download, and its missing columns are named"),
+    pytest.param(
+        lambda folder: drop_column(folder, "AzureUsage", "TotalACR"),
+        ["AzureUsage.csv: looks like the AzureUsage download but lacks the column(s) TotalACR; download the report "
+         "again with all its columns\nnothing was imported"],
+        id="An Azure usage download without its ACR column is refused, naming the file and the column"),
+    pytest.param(
+        lambda folder: drop_column(folder, "SeatsSubscriptionsAndRevenue", "BilledRevenueUSD"),
+        ["SeatsSubscriptionsAndRevenue.csv: looks like the SeatsSubscriptionsAndRevenue download but lacks the "
+         "column(s) BilledRevenueUSD; download the report again with all its columns"],
+        id="A seats and revenue download without its billed revenue column is refused, naming the column"),
 ]
+
+
+def test_a_reimport_without_the_acr_column_keeps_the_stored_acr(tmp_path: Path) -> None:
+    """The download that would have overwritten every stored ACR with nothing is refused before the store opens."""
+    db = tmp_path / "s.duckdb"
+    import_dataset(SAMPLES, db, source="partner-center", now=NOW)
+    before = snapshot(db)
+    folder = downloads(tmp_path)
+    drop_column(folder, "AzureUsage", "TotalACR")
+    with pytest.raises(DatasetError, match="lacks the column"):
+        import_dataset(folder, db, source="partner-center", now=NOW)
+    assert snapshot(db) == before
+    assert query(db, "SELECT count(*) FROM usage WHERE acr_micros > 0") == [(9,)]
 
 
 @pytest.mark.parametrize(("spoil", "fragments"), BAD_FILES)

@@ -83,6 +83,10 @@ CONTRACT: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+#: The measure columns of a table: each is optional, but a file of the table must carry at least one,
+#: or its rows would store nothing but keys (and replace the stored rows' measures with nothing).
+MEASURES: dict[str, tuple[str, ...]] = {"usage": ("acr_usd", "paid_units", "active_units", "revenue_usd")}
+
 #: Tables a data set must hold; the others are optional.
 REQUIRED_TABLES = ("partners", "customers", "subscriptions", "associations", "usage")
 

@@ -28,7 +28,7 @@ import pyarrow as pa
 from partnerscore.errors import BadRow
 from partnerscore.ingest import checks
 from partnerscore.ingest.readers import FILE, FROM, LINE, ROW, Dataset, RawTable
-from partnerscore.ingest.tables import CONTRACT, REQUIRED_TABLES
+from partnerscore.ingest.tables import CONTRACT, MEASURES, REQUIRED_TABLES
 from partnerscore.rules.names import cert_key, is_known_workload, workload_key
 
 Progress = Callable[[str, int, int], None]
@@ -159,6 +159,11 @@ def _file_problems(raw: RawTable) -> list[BadRow]:
     missing = [BadRow(raw.file, 0, c.name, "the required column is missing from the header",
                       "add the column and import again")
                for c in CONTRACT[raw.table] if c.required and c.name not in raw.columns]
+    measures = MEASURES.get(raw.table, ())
+    if measures and not raw.columns & set(measures):
+        missing.append(BadRow(raw.file, 0, None, f"has none of the measure columns {', '.join(measures)}, so its "
+                              "rows carry no usage", "add the measure columns the file is meant to carry and "
+                              "import again"))
     return [*raw.problems, *missing]
 
 
