@@ -10,6 +10,7 @@ import csv
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -72,6 +73,17 @@ def remove_file(file: str):
 def parquet_copy(table: str):
     """An edit: also write `<table>.parquet` beside `<table>.csv`."""
     return lambda folder: pq.write_table(pacsv.read_csv(folder / f"{table}.csv"), folder / f"{table}.parquet")
+
+
+def usage_parquet(**columns: list):
+    """An edit: replace `usage.csv` by `usage.parquet` (types as pyarrow infers them), with `columns` replaced."""
+    def edit(folder: Path) -> None:
+        table = pacsv.read_csv(folder / "usage.csv")
+        for name, values in columns.items():
+            table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.float64()))
+        pq.write_table(table, folder / "usage.parquet")
+        (folder / "usage.csv").unlink()
+    return edit
 
 
 def build(tmp_path: Path, *edits) -> Path:
@@ -158,6 +170,22 @@ CASES = [
                  [f"usage.csv:4 column paid_units: '-5' is not a whole number of 0 or more{FIX}",
                   f"usage.csv:4 column active_units: '1.5' is not a whole number of 0 or more{FIX}"],
                  id="Negative or fractional unit counts are rejected, one line per cell"),
+    pytest.param([set_cell("usage", 1, "acr_usd", "-1200.50")],
+                 [f"usage.csv:1 column acr_usd: '-1200.50' is negative; an amount of US dollars is 0 or more{FIX}"],
+                 id="A negative ACR is rejected at its cell"),
+    pytest.param([set_cell("usage", 5, "revenue_usd", "-4999.99")],
+                 [f"usage.csv:5 column revenue_usd: '-4999.99' is negative; an amount of US dollars is 0 or more{FIX}"],
+                 id="A negative revenue is rejected at its cell"),
+    pytest.param([set_cell("usage", 1, "acr_usd", "NaN"), set_cell("usage", 2, "acr_usd", "-inf"),
+                  set_cell("usage", 4, "paid_units", "Infinity")],
+                 [f"usage.csv:1 column acr_usd: 'NaN' is not a finite number{FIX}",
+                  f"usage.csv:2 column acr_usd: '-inf' is not a finite number{FIX}",
+                  f"usage.csv:4 column paid_units: 'Infinity' is not a finite number{FIX}"],
+                 id="Not-a-number and infinite amounts are rejected as not finite, one line per cell"),
+    pytest.param([usage_parquet(acr_usd=[float("nan"), -1.5, 12.5, None, None])],
+                 [f"usage.parquet:1 column acr_usd: 'nan' is not a finite number{FIX}",
+                  f"usage.parquet:2 column acr_usd: '-1.5' is negative; an amount of US dollars is 0 or more{FIX}"],
+                 id="A Parquet float column's NaN and negative amounts are rejected like the CSV's"),
     pytest.param([set_cell("usage", 1, "acr_usd", "1.200,50")],
                  [f"usage.csv:1 column acr_usd: '1.200,50' is not a decimal number of US dollars below "
                   f"9,000,000,000,000{FIX}"],

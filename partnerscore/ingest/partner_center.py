@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from partnerscore.errors import BadRow, DatasetError
+from partnerscore.ingest.checks import type_cases
 from partnerscore.ingest.partner_center_schema import (
     DownloadSchema,
     Schema,
@@ -35,8 +36,10 @@ from partnerscore.ingest.partner_center_schema import (
     recognise,
 )
 from partnerscore.ingest.partner_center_sql import (
+    MEASURES,
     MONTH_FORMATS,
     TRANSLATIONS,
+    USAGE_ROWS,
     normal_sql,
 )
 from partnerscore.ingest.readers import (
@@ -221,10 +224,29 @@ def _untranslatable(con: duckdb.DuckDBPyConnection, downloads: list[Download], s
         UNION ALL
         SELECT {FILE}, {LINE}, 'attribution', '''' || attribution || ''' names no indirect provider: the '
                || 'download of a CSP Tier 2 reseller does not say which provider it buys through'
-        FROM pc_norm WHERE assoc_type = 'CSP_INDIRECT'""")
+        FROM pc_norm WHERE assoc_type = 'CSP_INDIRECT'
+        UNION ALL {_measure_problems()}""")
     by_file = {d.file: d for d in downloads}
     rows = con.sql(f"SELECT * FROM pc_problems ORDER BY {FILE}, {LINE}, role").fetchall()
     return [BadRow(file, line, by_file[file].header(role), reason) for file, line, role, reason in rows]
+
+
+def _measure_problems() -> str:
+    """SQL of the measure cells that are no amount or count, at the download cell itself.
+
+    Checked here rather than on the translated usage rows: a usage row may merge the cells of several
+    downloads (DynamicsUsage's seats and SeatsSubscriptionsAndRevenue's revenue), and a problem must name
+    the download that holds the cell. Only cells the import reads are checked.
+    """
+    queries = []
+    for role, (kind, datasets) in MEASURES.items():
+        names = ", ".join(_literal(d) for d in datasets)
+        queries.append(f"""
+            SELECT {FILE}, {LINE}, '{role}', reason FROM (
+                SELECT {FILE}, {LINE}, CASE {' '.join(type_cases(role, kind))} END AS reason
+                FROM pc_norm WHERE dataset IN ({names}) AND {role} IS NOT NULL AND {USAGE_ROWS})
+            WHERE reason IS NOT NULL""")
+    return " UNION ALL ".join(queries)
 
 
 def _with_role(downloads: list[Download], role: str) -> str:
