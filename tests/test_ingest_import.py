@@ -157,6 +157,29 @@ def test_association_correction_adds_a_version_and_keeps_the_first(tmp_path: Pat
     assert import_dataset(original, db, now=NOW).rows_added["associations"] == 0
 
 
+def test_association_version_with_the_recorded_at_of_a_stored_one_and_other_content_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    first = import_dataset(build(tmp_path), db, now=NOW)
+    before = snapshot(db)
+    with pytest.raises(ImportFailed) as failed:
+        import_dataset(build(tmp_path, "same-day", associations__3__end_date="2025-12-31"), db, now=NOW)
+    assert [str(b) for b in failed.value.bad_rows] == [
+        f"associations.csv:3 column association_id: association 'A3' recorded on 2025-03-10 is stored with other "
+        f"content (end_date) by import {first.import_id}; give the correction a later recorded_at; fix the row or "
+        "re-run with --skip-bad-rows"]
+    assert snapshot(db) == before
+
+
+def test_association_without_recorded_at_that_differs_from_the_stored_one_is_a_new_version(tmp_path: Path) -> None:
+    """A later download ends an attribution: without recorded_at it is a correction from this import on."""
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    report = import_dataset(build(tmp_path, "ended", associations__1__end_date="2025-06-30"), db, now=NOW)
+    assert report.rows_added["associations"] == 1
+    assert one(db, "SELECT version_seq, end_date FROM associations WHERE association_id = 'A1' ORDER BY 1") == [
+        (1, None), (6, dt.date(2025, 6, 30))]
+
+
 def test_association_row_repeated_in_a_file_adds_one_version(tmp_path: Path) -> None:
     folder = build(tmp_path)
     with open(folder / "associations.csv", "a", encoding="utf-8") as f:

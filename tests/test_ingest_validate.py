@@ -146,6 +146,27 @@ CASES = [
                  [f"associations.csv:1 column type: 'CPOR_XYZ' is not one of CPOR_OSU, CPOR_OSA, CPOR_REVREC, "
                   f"DPOR, PAL, CSP_DIRECT, CSP_INDIRECT, TPOR{FIX}"],
                  id="An association type outside the program's list is rejected"),
+    pytest.param([add_row("associations", association_id="A3", partner_id="P1", type="CPOR_OSU", tenant_id="T2",
+                          workload="Exchange", incentive="true", poe_status="approved", start_date="2025-03-01",
+                          end_date="2025-12-31", recorded_at="2025-03-10")],
+                 [f"associations.csv:3 column association_id: association 'A3' recorded on 2025-03-10 has other "
+                  f"content at associations.csv:6 (end_date); keep the right row, or give the later version a "
+                  f"later recorded_at{FIX}",
+                  f"associations.csv:6 column association_id: association 'A3' recorded on 2025-03-10 has other "
+                  f"content at associations.csv:3 (end_date); keep the right row, or give the later version a "
+                  f"later recorded_at{FIX}"],
+                 id="Two versions of one association recorded the same day with other content are both rejected, "
+                    "each naming the other row"),
+    pytest.param([add_row("associations", association_id="A1", partner_id="P2", type="CSP_DIRECT", tenant_id="T1",
+                          subscription_id="S1", start_date="2025-01-01", end_date="2025-06-30")],
+                 [f"associations.csv:1 column association_id: association 'A1' with no recorded_at, known from its "
+                  f"start_date 2025-01-01, has other content at associations.csv:6 (partner_id, end_date); keep the "
+                  f"right row, or give the later version a later recorded_at{FIX}",
+                  f"associations.csv:6 column association_id: association 'A1' with no recorded_at, known from its "
+                  f"start_date 2025-01-01, has other content at associations.csv:1 (partner_id, end_date); keep the "
+                  f"right row, or give the later version a later recorded_at{FIX}"],
+                 id="Without recorded_at, two versions of one association known from the same start date with other "
+                    "content are both rejected"),
     pytest.param([set_cell("associations", 3, "end_date", "2025-02-01")],
                  [f"associations.csv:3 column end_date: '2025-02-01' is before start_date '2025-03-01'{FIX}"],
                  id="An association that ends before it starts is rejected"),

@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from partnerscore.errors import BadRow
-from partnerscore.ingest import checks
+from partnerscore.ingest import checks, versions
 from partnerscore.ingest.readers import FILE, FROM, LINE, ROW, Dataset, RawTable
 from partnerscore.ingest.tables import CONTRACT, MEASURES, REQUIRED_TABLES
 from partnerscore.rules.names import cert_key, is_known_workload, workload_key
@@ -177,6 +177,8 @@ def _row_problems(con: duckdb.DuckDBPyConnection, table: str, raw: RawTable,
                                                   files.get(target, f"{target}.csv")))
     if table == "usage":
         queries.append(checks.usage_tenant_check())
+    if table == "associations":
+        queries += [versions.same_time_in_dataset(), versions.same_time_in_store()]
     sql = " UNION ALL ".join(f"({q})" for q in queries)
     con.execute(f"INSERT INTO ps_bad_{table} {sql}")
     for (source, column), id_column in SELF_REFERENCES.items():
