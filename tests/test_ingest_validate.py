@@ -49,6 +49,24 @@ def drop_column(table: str, column: str):
     return edit
 
 
+def rename_column(table: str, column: str, name: str):
+    """An edit: give `column` of `<table>.csv` another name in the header."""
+    def edit(folder: Path) -> None:
+        header, rows = _read(folder / f"{table}.csv")
+        header[header.index(column)] = name
+        _write(folder / f"{table}.csv", header, rows)
+    return edit
+
+
+def repeat_column(table: str, column: str):
+    """An edit: add a second `column` to `<table>.csv`, holding the first's values."""
+    def edit(folder: Path) -> None:
+        header, rows = _read(folder / f"{table}.csv")
+        i = header.index(column)
+        _write(folder / f"{table}.csv", [*header, column], [[*r, r[i]] for r in rows])
+    return edit
+
+
 def append_text(file: str, text: str):
     """An edit: append raw text to a file (for lines the CSV writer would not produce)."""
     def edit(folder: Path) -> None:
@@ -226,6 +244,10 @@ CASES = [
                  ["usage.csv:0 column workload: the required column is missing from the header; "
                   "add the column and import again"],
                  id="A file without a required column is rejected as a whole"),
+    pytest.param([rename_column("usage", "workload", "Workloads")],
+                 ["usage.csv:0 column workload: the required column is missing from the header; the header has "
+                  "Workloads: rename it to workload and import again"],
+                 id="A required column missing next to a near miss of its name says which column to rename"),
     pytest.param([drop_column("usage", "acr_usd"), drop_column("usage", "paid_units"),
                   drop_column("usage", "active_units"), drop_column("usage", "revenue_usd")],
                  ["usage.csv:0: has none of the measure columns acr_usd, paid_units, active_units, revenue_usd, so "
@@ -236,6 +258,10 @@ CASES = [
                    "needs partners, customers, subscriptions, associations and usage); add the file: only a store "
                    "that already holds an import takes a folder of some tables only")],
                  id="A first import without a required file is rejected, saying which tables a first import needs"),
+    pytest.param([repeat_column("certifications", "earned_on")],
+                 ["certifications.csv:0 column earned_on: the column appears twice in the header; keep one of the "
+                  "two columns"],
+                 id="A column the header repeats with the same spelling is rejected, not one of the two kept"),
     pytest.param([parquet_copy("usage")],
                  ["usage.csv:0: both usage.csv and usage.parquet are present; keep one of the two files"],
                  id="A table given both as CSV and as Parquet is rejected"),
@@ -280,6 +306,31 @@ def test_import_unknown_workload_is_a_warning_not_an_error(tmp_path: Path) -> No
         "usage.csv:1 column workload: unknown workload 'Quantum Widgets' (and 1 more row); it counts "
         "toward no area-specific metric; check the spelling against the workload catalogue "
         "(rules/workloads.yaml)"]
+
+
+IGNORED = "partnerscore does not read this column of {}; its values are not imported"
+WARNINGS = [
+    pytest.param([rename_column("usage", "revenue_usd", "revenue_usdd")],
+                 [f"usage.csv:0 column revenue_usdd: {IGNORED.format('usage.csv')}; did you mean revenue_usd? "
+                  "rename the column and import again"],
+                 id="A misspelt optional column is a warning naming it, with the column it nearly matches"),
+    pytest.param([rename_column("partners", "role", "Notes")],
+                 [f"partners.csv:0 column Notes: {IGNORED.format('partners.csv')}; check its name against "
+                  "docs/data-contract.md, or leave it out"],
+                 id="A column the contract does not know is a warning naming it as written"),
+    pytest.param([rename_column("partners", "role", "ROLE"), rename_column("customers", "segment", " Segment ")],
+                 [], id="A contract column in another case or with spaces around it is no unknown column"),
+    pytest.param([rename_column("partners", "role", "notes"), rename_column("partners", "parent_partner_id", "NOTES")],
+                 [f"partners.csv:0 column notes: {IGNORED.format('partners.csv')}; check its name against "
+                  "docs/data-contract.md, or leave it out"],
+                 id="An unknown column repeated in the header is one warning"),
+]
+
+
+@pytest.mark.parametrize(("edits", "expected"), WARNINGS)
+def test_import_unknown_columns_are_warnings(tmp_path: Path, edits, expected) -> None:
+    report = import_dataset(build(tmp_path, *edits), tmp_path / "store.duckdb")
+    assert (report.status, [str(w) for w in report.warnings]) == ("ok", expected)
 
 
 def test_bad_row_message_names_file_row_column_and_fix() -> None:

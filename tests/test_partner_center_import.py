@@ -56,6 +56,20 @@ def drop_column(folder: Path, name: str, column: str) -> None:
         csv.writer(f, lineterminator="\n").writerows([[r[i] for i in keep] for r in rows])
 
 
+def rename_column(folder: Path, name: str, column: str, new: str) -> None:
+    path = folder / f"{name}.csv"
+    text = path.read_text(encoding="utf-8").split("\n", 1)
+    path.write_text(text[0].replace(column, new) + "\n" + text[1], encoding="utf-8")
+
+
+def duplicate_column(folder: Path, name: str, column: str) -> None:
+    """Repeat `column` at the end of every line of the download, its copy holding 0."""
+    with open(folder / f"{name}.csv", newline="", encoding="utf-8") as f:
+        header, *rows = list(csv.reader(f))
+    with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows([header + [column], *[r + ["0"] for r in rows]])
+
+
 def query(db: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(db)) as con:
         return con.sql(sql).fetchall()
@@ -251,6 +265,15 @@ BAD_FILES = [
         ["SeatsSubscriptionsAndRevenue.csv: looks like the SeatsSubscriptionsAndRevenue download but lacks the "
          "column(s) BilledRevenueUSD; download the report again with all its columns"],
         id="A seats and revenue download without its billed revenue column is refused, naming the column"),
+    pytest.param(
+        lambda folder: rename_column(folder, "AzureUsage", "TotalACR", "Total ACR"),
+        ["AzureUsage.csv: looks like the AzureUsage download but lacks the column(s) TotalACR (the file has "
+         "Total ACR: misspelt?); download the report again with all its columns"],
+        id="A download column missing next to a near miss of its name names that near miss"),
+    pytest.param(
+        lambda folder: duplicate_column(folder, "AzureUsage", "TotalACR"),
+        ["AzureUsage.csv:0 column TotalACR: the column appears twice in the header; keep one of the two columns"],
+        id="A download whose header repeats a column it reads is refused, naming the column"),
 ]
 
 

@@ -122,12 +122,13 @@ def read_downloads(path: Path | str, progress: Callable[[str, int, int], None] |
         raise DatasetError(f"{folder} holds no .csv or .parquet file; save the Partner Center downloads there")
     schema = load_schema()
     downloads, reasons = [], []
+    known = set().union(*(d.spellings for d in schema.datasets.values()))
     for done, file in enumerate(files, start=1):
-        raw = read_table(file.stem, file)
+        raw = read_table(file.stem, file, known)
         if any(p.row == 0 for p in raw.problems):
             reasons += [str(p) for p in raw.problems if p.row == 0]
         else:
-            found, reason = recognise(file.name, raw.columns, schema)
+            found, reason = recognise(file.name, raw.header, schema)
             if reason:
                 reasons.append(reason)
             else:

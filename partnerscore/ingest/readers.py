@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from partnerscore.errors import BadRow, DatasetError
+from partnerscore.ingest.headers import unknown_columns
 from partnerscore.ingest.tables import CONTRACT
 
 #: Name of the row-number column added to every table read.
@@ -45,6 +46,8 @@ class RawTable:
     problems: list[BadRow] = field(default_factory=list)
     #: For a translated table: per `_from` key, contract column -> the source header it came from.
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The column names as the file's header writes them (trimmed, in order), for messages.
+    header: list[str] = field(default_factory=list)
 
     @property
     def columns(self) -> set[str]:
@@ -65,6 +68,8 @@ class Dataset:
     #: The files a translated data set was read from, as text tables with `_row`, by file name; the
     #: quarantine shows a rejected row's cells from here.
     sources: dict[str, pa.Table] = field(default_factory=dict)
+    #: What reading found that loses nothing the contract holds but may be a mistake (unknown columns).
+    warnings: list[BadRow] = field(default_factory=list)
 
     @property
     def files(self) -> list[str]:
@@ -93,21 +98,27 @@ def read_dataset(path: Path | str,
                            "usage.csv, …")
     by_name = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
     tables: dict[str, RawTable] = {}
+    warnings: list[BadRow] = []
     for done, table in enumerate(CONTRACT, start=1):
         found = [by_name[f"{table}.{fmt}"] for fmt in FORMATS if f"{table}.{fmt}" in by_name]
         if found:
             tables[table] = read_table(table, found[0])
+            warnings += unknown_columns(tables[table])
         if len(found) > 1:  # read one anyway, so that rows naming its ids say why they are rejected
             tables[table].problems.insert(0, BadRow(
                 found[0].name, 0, None, f"both {found[0].name} and {found[1].name} are present",
                 "keep one of the two files"))
         if progress:
             progress("read", done, len(CONTRACT))
-    return Dataset(folder, tables)
+    return Dataset(folder, tables, warnings=warnings)
 
 
-def read_table(table: str, file: Path) -> RawTable:
-    """Read one CSV or Parquet file of contract table `table` (or of another kind) as text columns."""
+def read_table(table: str, file: Path, known: set[str] | None = None) -> RawTable:
+    """Read one CSV or Parquet file of contract table `table` (or of another kind) as text columns.
+
+    `known` are the (lower-case) column names a repeat of which is a problem; by default the contract
+    table's columns.
+    """
     try:
         if file.suffix.lower() == ".parquet":
             raw = RawTable(table, file.name, _read_parquet(table, file))
@@ -118,7 +129,9 @@ def read_table(table: str, file: Path) -> RawTable:
         empty = pa.table({ROW: pa.array([], pa.int64())})
         return RawTable(table, file.name, empty,
                         [BadRow(file.name, 0, None, f"cannot be read as {kind}: {_first_line(exc)}")])
-    raw.data, dupes = _normalise_names(raw.data, {c.name for c in CONTRACT.get(table, ())})
+    raw.header = [name.strip() for name in raw.data.column_names if name != ROW]
+    known = known if known is not None else {c.name for c in CONTRACT.get(table, ())}
+    raw.data, dupes = _normalise_names(raw.data, known)
     raw.problems += [BadRow(file.name, 0, name, "the column appears twice in the header",
                             "keep one of the two columns") for name in dupes]
     return raw
@@ -184,14 +197,18 @@ def _as_text(col: pa.ChunkedArray, contract_type: str | None) -> pa.ChunkedArray
 
 
 def _clean(data: pa.Table, rows: pa.Array) -> pa.Table:
-    """Trim every cell, make empty cells null, and add the `_row` column."""
-    columns = {}
+    """Trim every cell, make empty cells null, and add the `_row` column.
+
+    A name the header repeats stays repeated (a list, not a dict), for `_normalise_names` to report.
+    """
+    names, columns = [], []
     for name, col in zip(data.column_names, data.columns):
+        if name.strip().lower() in HIDDEN:
+            continue
         trimmed = pc.utf8_trim_whitespace(col)
-        columns[name] = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-    columns = {name: col for name, col in columns.items() if name.strip().lower() not in HIDDEN}
-    columns[ROW] = rows
-    return pa.table(columns)
+        names.append(name)
+        columns.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed))
+    return pa.Table.from_arrays([*columns, rows], names=[*names, ROW])
 
 
 def _normalise_names(data: pa.Table, known: set[str]) -> tuple[pa.Table, list[str]]:
@@ -202,7 +219,7 @@ def _normalise_names(data: pa.Table, known: set[str]) -> tuple[pa.Table, list[st
         norm = name.strip().lower()
         if norm in seen:
             if norm in known:
-                dupes.append(norm)
+                dupes.append(name.strip())
             norm = f"{norm}_{len(names)}"
         seen.add(norm)
         names.append(norm)
