@@ -313,6 +313,24 @@ def test_open_store_twice_keeps_the_data(tmp_path: Path) -> None:
     assert one(db, "SELECT count(*) FROM partners") == [(3,)]
 
 
+UNKNOWN_FILES = [
+    pytest.param("customer.csv", "customer.csv:0: is not a table of the data contract, so it is not read; did you "
+                 "mean customers.csv? rename it and import again", id="A near miss of a table's file name is named"),
+    pytest.param("orders.parquet", "orders.parquet:0: is not a table of the data contract, so it is not read; the "
+                 "tables are partners, customers, subscriptions, associations, usage, certifications",
+                 id="A data file named after no table is named with the tables there are"),
+]
+
+
+@pytest.mark.parametrize(("name", "warning"), UNKNOWN_FILES)
+def test_a_data_file_the_contract_does_not_know_is_a_warning(tmp_path: Path, name: str, warning: str) -> None:
+    folder = build(tmp_path)
+    (folder / name).write_text("tenant_id,name\nT9,Litware\n", encoding="utf-8")
+    (folder / "README.txt").write_text("not data", encoding="utf-8")
+    report = import_dataset(folder, tmp_path / "store.duckdb", now=NOW)
+    assert (report.status, [str(w) for w in report.warnings]) == ("ok", [warning])
+
+
 def test_import_of_a_path_that_is_not_a_folder_says_so(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="is not a folder"):
         import_dataset(tmp_path / "nowhere", tmp_path / "store.duckdb")

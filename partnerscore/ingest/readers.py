@@ -23,8 +23,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from partnerscore.errors import BadRow, DatasetError
-from partnerscore.ingest.headers import unknown_columns
-from partnerscore.ingest.tables import CONTRACT
+from partnerscore.ingest.headers import unknown_columns, unknown_file_warnings
+from partnerscore.ingest.tables import CONTRACT, FORMATS
 
 #: Name of the row-number column added to every table read.
 ROW = "_row"
@@ -33,7 +33,6 @@ ROW = "_row"
 #: table translated from other files (Partner Center downloads) carries its own.
 FILE, LINE, FROM = "_file", "_line", "_from"
 HIDDEN = {ROW, FILE, LINE, FROM}
-FORMATS = ("csv", "parquet")
 
 
 @dataclass
@@ -96,9 +95,10 @@ def read_dataset(path: Path | str,
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder; give the folder that holds customers.csv, "
                            "usage.csv, …")
-    by_name = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+    files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    by_name = {name.lower(): folder / name for name in files}
     tables: dict[str, RawTable] = {}
-    warnings: list[BadRow] = []
+    warnings: list[BadRow] = unknown_file_warnings(files)
     for done, table in enumerate(CONTRACT, start=1):
         found = [by_name[f"{table}.{fmt}"] for fmt in FORMATS if f"{table}.{fmt}" in by_name]
         if found:

@@ -87,6 +87,9 @@ CONTRACT: dict[str, tuple[Column, ...]] = {
 #: or its rows would store nothing but keys (and replace the stored rows' measures with nothing).
 MEASURES: dict[str, tuple[str, ...]] = {"usage": ("acr_usd", "paid_units", "active_units", "revenue_usd")}
 
+#: The file formats a data-set table may come in (`<table>.csv` or `<table>.parquet`).
+FORMATS = ("csv", "parquet")
+
 #: Tables a data set must hold; the others are optional.
 REQUIRED_TABLES = ("partners", "customers", "subscriptions", "associations", "usage")
 

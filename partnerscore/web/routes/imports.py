@@ -14,6 +14,8 @@ from typing import Annotated, BinaryIO
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from partnerscore.ingest.headers import unknown_files
+from partnerscore.ingest.tables import CONTRACT
 from partnerscore.web import schemas as s, views
 from partnerscore.web.data import DataService
 from partnerscore.web.deps import AdminUser, DbDep
@@ -76,12 +78,26 @@ def stage(uploads: list[tuple[str, BinaryIO]], folder: Path) -> list[str]:
     return written
 
 
+def refuse_unknown_files(names: list[str]) -> None:
+    """422 naming every uploaded data file that is no table of the contract: an upload is all meant to be
+    imported, so a file the import would not read is a mistake (the command line only warns)."""
+    unknown = unknown_files(names)
+    if not unknown:
+        return
+    tables = ", ".join(CONTRACT)
+    messages = [f"{name} is not a table of the data contract: did you mean {guess}?" if guess else
+                f"{name} is not a table of the data contract ({tables}); rename it after its table or leave it out"
+                for name, guess in unknown.items()]
+    raise ApiError(422, "; ".join(messages) + "; nothing was imported", code="unknown_file",
+                   details={"files": [{"file": name, "did_you_mean": guess} for name, guess in unknown.items()]})
+
+
 def import_uploads(db: DataService, uploads: list[tuple[str, BinaryIO]], skip_bad_rows: bool):
     """Stage the uploads in a temporary folder and import it (raises ImportFailed on bad rows)."""
     with tempfile.TemporaryDirectory(prefix="partnerscore-upload-") as tmp:
         folder = Path(tmp) / "upload"
         folder.mkdir()
-        stage(uploads, folder)
+        refuse_unknown_files(stage(uploads, folder))
         return db.import_folder(folder, skip_bad_rows)
 
 
