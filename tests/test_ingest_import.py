@@ -20,7 +20,7 @@ import pytest
 from partnerscore.errors import BadRow, DatasetError, ImportFailed
 from partnerscore.ingest import write
 from partnerscore.ingest.importer import import_dataset
-from partnerscore.ingest.quarantine import list_imports, list_quarantine
+from partnerscore.ingest.quarantine import list_changes, list_imports, list_quarantine
 from partnerscore.ingest.store import open_store
 from partnerscore.ingest.tables import STORED
 
@@ -110,6 +110,7 @@ def test_import_clean_dataset_reports_rows_added(tmp_path: Path) -> None:
     assert report.rows_added == {"partners": 3, "customers": 3, "subscriptions": 3, "associations": 5,
                                  "usage": 5, "certifications": 3}
     assert report.rows_read == report.rows_added
+    assert (report.rows_changed, report.changes) == (dict.fromkeys(CANONICAL, 0), {})
     assert steps[-1] == ("write", 6, 6) and ("validate", 6, 6) in steps and ("read", 6, 6) in steps
     assert [(i.import_id, i.status, i.rows_added) for i in list_imports(tmp_path / "store.duckdb")] == [
         (report.import_id, "ok", 22)]
@@ -120,15 +121,56 @@ def test_reimport_of_the_same_dataset_changes_nothing(tmp_path: Path) -> None:
     import_dataset(folder, db, now=NOW)
     before = snapshot(db, (*CANONICAL, *KEY_TABLES))
     again = import_dataset(folder, db, now=NOW + dt.timedelta(days=1))
-    assert set(again.rows_added.values()) == {0}
+    assert set(again.rows_added.values()) == set(again.rows_changed.values()) == {0}
+    assert (again.changed_nothing, again.changes) == (True, {})
     assert snapshot(db, (*CANONICAL, *KEY_TABLES)) == before
 
 
-def test_reimport_with_changed_usage_replaces_the_row_and_counts_it(tmp_path: Path) -> None:
+#: A re-import of the base data set with some cells changed: (cells, rows added, rows changed, the changes
+#: listed), counts given for the tables that are not 0.
+REIMPORTS = [
+    pytest.param({"usage__1__acr_usd": "1300"}, {}, {"usage": 1},
+                 ["usage month 2025-01, subscription_id S1, workload Virtual Machines: acr_usd 1200.5 → 1300"],
+                 id="A usage fact with another ACR is a changed row, listing the key and the ACR before and after"),
+    pytest.param({"usage__4__active_units": "", "usage__4__paid_units": "260"}, {}, {"usage": 1},
+                 ["usage month 2025-01, subscription_id S2, workload Exchange: paid_units 250 → 260, "
+                  "active_units 180 → (empty)"],
+                 id="A measure left empty is a change to empty, listed with the other column that changed"),
+    pytest.param({"partners__1__name": "Contoso Renamed", "partners__3__partner_id": "P4"}, {"partners": 1},
+                 {"partners": 1}, ["partners partner_id P1: name Contoso Cloud → Contoso Renamed"],
+                 id="A renamed partner is a change and a partner the store lacks an addition"),
+    pytest.param({"associations__3__end_date": "2025-12-31", "associations__3__recorded_at": "2025-06-01"}, {},
+                 {"associations": 1},
+                 ["associations association_id A3: end_date 2026-02-28 → 2025-12-31, recorded_at 2025-03-10 → "
+                  "2025-06-01"],
+                 id="A new version of a stored association is a change against the version stored last"),
+    pytest.param({"certifications__3__expires_on": "2027-11-20", "subscriptions__2__end_date": ""}, {},
+                 {"subscriptions": 1, "certifications": 1},
+                 ["subscriptions subscription_id S2: end_date 2027-06-30 → (empty)",
+                  "certifications partner_id P2, person_id carol, certification Microsoft 365 Certified: Teams "
+                  "Administrator Associate, earned_on 2024-11-20: expires_on 2025-11-20 → 2027-11-20"],
+                 id="Changes are listed table by table, in contract order"),
+]
+
+
+@pytest.mark.parametrize(("cells", "added", "changed", "listed"), REIMPORTS)
+def test_reimport_reports_rows_added_apart_from_rows_changed(tmp_path: Path, cells, added, changed, listed) -> None:
     db = tmp_path / "store.duckdb"
     import_dataset(build(tmp_path), db, now=NOW)
-    report = import_dataset(build(tmp_path, "changed", usage__1__acr_usd="1300"), db, now=NOW)
-    assert report.rows_added == dict.fromkeys(CANONICAL, 0) | {"usage": 1}
+    report = import_dataset(build(tmp_path, "changed", **cells), db, now=NOW)
+    zero = dict.fromkeys(CANONICAL, 0)
+    assert (report.rows_added, report.rows_changed) == (zero | added, zero | changed)
+    assert [str(c) for rows in report.changes.values() for c in rows] == listed
+    assert [str(c) for c in list_changes(db, report.import_id)] == listed
+    logged = list_imports(db)[-1]
+    assert (logged.rows_added, logged.rows_changed) == (sum(added.values()), sum(changed.values()))
+    assert {t: n["changed"] for t, n in logged.counts.items() if n["changed"]} == changed
+
+
+def test_reimport_with_changed_usage_replaces_the_row(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    import_dataset(build(tmp_path, "changed", usage__1__acr_usd="1300"), db, now=NOW)
     assert one(db, "SELECT count(*), max(acr_micros) FROM usage WHERE workload = 'Virtual Machines'") == [
         (2, 1_300_000_000)]
 
@@ -139,7 +181,7 @@ def test_a_store_whose_usage_has_the_old_primary_key_still_replaces_changed_rows
         con.execute(f"CREATE TABLE usage ({STORED['usage']}, PRIMARY KEY (month, subscription_id, workload_key))")
     import_dataset(build(tmp_path), db, now=NOW)
     report = import_dataset(build(tmp_path, "changed", usage__1__acr_usd="1300"), db, now=NOW)
-    assert report.rows_added["usage"] == 1
+    assert (report.rows_added["usage"], report.rows_changed["usage"]) == (0, 1)
     assert one(db, "SELECT count(*), max(acr_micros) FROM usage WHERE workload = 'Virtual Machines'") == [
         (2, 1_300_000_000)]
 
@@ -150,11 +192,11 @@ def test_association_correction_adds_a_version_and_keeps_the_first(tmp_path: Pat
     corrected = build(tmp_path, "corrected", associations__3__end_date="2025-12-31",
                       associations__3__recorded_at="2025-06-01")
     report = import_dataset(corrected, db, now=NOW)
-    assert report.rows_added["associations"] == 1
+    assert (report.rows_added["associations"], report.rows_changed["associations"]) == (0, 1)
     assert one(db, "SELECT version_seq, end_date, known_from FROM associations WHERE association_id = 'A3' "
                    "ORDER BY version_seq") == [(3, dt.date(2026, 2, 28), dt.date(2025, 3, 10)),
                                                (6, dt.date(2025, 12, 31), dt.date(2025, 6, 1))]
-    assert import_dataset(original, db, now=NOW).rows_added["associations"] == 0
+    assert import_dataset(original, db, now=NOW).changed_nothing
 
 
 def test_association_version_with_the_recorded_at_of_a_stored_one_and_other_content_is_refused(tmp_path: Path) -> None:
@@ -175,7 +217,7 @@ def test_association_without_recorded_at_that_differs_from_the_stored_one_is_a_n
     db = tmp_path / "store.duckdb"
     import_dataset(build(tmp_path), db, now=NOW)
     report = import_dataset(build(tmp_path, "ended", associations__1__end_date="2025-06-30"), db, now=NOW)
-    assert report.rows_added["associations"] == 1
+    assert (report.rows_added["associations"], report.rows_changed["associations"]) == (0, 1)
     assert one(db, "SELECT version_seq, end_date FROM associations WHERE association_id = 'A1' ORDER BY 1") == [
         (1, None), (6, dt.date(2025, 6, 30))]
 
@@ -357,7 +399,8 @@ def test_a_partners_only_folder_updates_a_store_that_holds_an_import(tmp_path: P
     others = snapshot(db, CANONICAL[1:])
     report = import_dataset(partners_only(tmp_path), db, now=NOW)
     assert (report.status, report.tables, report.files) == ("ok", ["partners"], ["partners.csv"])
-    assert report.rows_added == dict.fromkeys(CANONICAL, 0) | {"partners": 3}
+    assert report.rows_added == dict.fromkeys(CANONICAL, 0) | {"partners": 2}
+    assert report.rows_changed == dict.fromkeys(CANONICAL, 0) | {"partners": 1}
     assert one(db, "SELECT partner_id, name, parent_partner_id FROM partners ORDER BY 1") == [
         ("G1", "Contoso Group", None), ("P1", "Contoso Cloud", "G1"),
         ("P2", "Fabrikam Distribution", None), ("P3", "Northwind Resale", "P2"), ("P4", "Litware Resale", "P2")]
@@ -382,7 +425,7 @@ def test_the_same_partners_only_update_imported_twice_changes_nothing_the_second
     import_dataset(partners_only(tmp_path), db, now=NOW)
     before = snapshot(db)
     again = import_dataset(partners_only(tmp_path, name="again"), db, now=NOW)
-    assert again.rows_added == dict.fromkeys(CANONICAL, 0)
+    assert again.changed_nothing
     assert snapshot(db) == before
 
 

@@ -71,3 +71,91 @@ def test_imports_post_file_the_contract_does_not_know_is_refused(import_app, sma
     assert error["message"].startswith(message)
     assert [f["file"] for f in error["details"]["files"]] == list(extra)
     assert imports_logged(db) == 0, "nothing is imported, and no import is logged"
+
+
+def admin_post(c, tokens, folder: Path, **data):
+    return c.post("/api/imports", headers=tokens.header("admin"), files=upload(folder, *tables(folder)), data=data)
+
+
+def double_acr(folder: Path) -> None:
+    lines = (folder / "usage.csv").read_text().splitlines()
+    cells = [line.split(",") for line in lines[1:]]
+    for row in cells:
+        row[4] = str(float(row[4]) * 2) if row[4] else ""
+    (folder / "usage.csv").write_text("\n".join([lines[0], *(",".join(r) for r in cells)]) + "\n")
+
+
+def test_imports_post_twice_says_nothing_changed(import_app, small_dataset: Path):
+    c, tokens, db = import_app
+    assert admin_post(c, tokens, small_dataset).status_code == 201
+    again = admin_post(c, tokens, small_dataset).json()
+    assert (again["changed_nothing"], set(again["rows_added"].values()), set(again["rows_changed"].values()),
+            again["changes"]) == (True, {0}, {0}, {})
+
+
+def test_imports_post_reports_changed_rows_and_pages_through_them(import_app, small_dataset: Path):
+    c, tokens, db = import_app
+    admin_post(c, tokens, small_dataset)
+    double_acr(small_dataset)
+    report = admin_post(c, tokens, small_dataset).json()
+    changed = report["rows_changed"]["usage"]
+    assert (report["changed_nothing"], report["rows_added"]["usage"], len(report["changes"]["usage"])) == (
+        False, 0, 20)
+    assert report["changes"]["usage"][0] == {
+        "table": "usage", "key": {"month": "2024-01", "subscription_id": "S1", "workload": "Key Vault"},
+        "columns": ["acr_usd"], "before": {"acr_usd": "550"}, "after": {"acr_usd": "1100"}}
+    url = report["changes_url"]
+    page = c.get(f"{url}?table=usage&limit=5&offset=20", headers=tokens.header("admin")).json()
+    assert (page["count"], page["limit"], page["offset"], len(page["data"])) == (changed, 5, 20, 5)
+    everything = []
+    for offset in range(0, changed, 1000):
+        everything += c.get(f"{url}?limit=1000&offset={offset}", headers=tokens.header("admin")).json()["data"]
+    assert everything[:20] == report["changes"]["usage"] and everything[20:25] == page["data"]
+    log = c.get("/api/imports", headers=tokens.header("admin")).json()["data"]
+    assert [(r["rows_added"], r["rows_changed"]) for r in log] == [(187, 0), (0, changed)]
+
+
+PAGES = [
+    pytest.param("/changes?offset=12345678901234567890", id="A 20-digit offset of changes is refused, not a 500"),
+    pytest.param("/changes?limit=5000", id="A page of changes larger than 1000 rows is refused"),
+    pytest.param("/changes?table=orders", id="Changes of a table the contract does not have are refused"),
+]
+
+
+@pytest.mark.parametrize("query", PAGES)
+def test_import_listings_refuse_pages_beyond_their_limits(import_app, small_dataset: Path, query: str):
+    c, tokens, db = import_app
+    import_id = admin_post(c, tokens, small_dataset).json()["import_id"]
+    assert_error(c.get(f"/api/imports/{import_id}{query}", headers=tokens.header("admin")), 422, "invalid_request")
+
+
+@pytest.mark.parametrize("path", ["changes"], ids=["A viewer may not read an import's changes"])
+def test_import_listings_viewer_forbidden(import_app, small_dataset: Path, path: str):
+    c, tokens, db = import_app
+    import_id = admin_post(c, tokens, small_dataset).json()["import_id"]
+    assert_error(c.get(f"/api/imports/{import_id}/{path}", headers=tokens.header("viewer")), 403, "forbidden")
+
+
+def test_import_changes_of_an_unknown_import_not_found(import_app, small_dataset: Path):
+    c, tokens, db = import_app
+    admin_post(c, tokens, small_dataset)
+    assert_error(c.get("/api/imports/nope/changes", headers=tokens.header("admin")), 404, "not_found")
+
+
+def test_imports_page_shows_rows_changed(import_app, small_dataset: Path):
+    c, tokens, db = import_app
+    admin_post(c, tokens, small_dataset)
+    double_acr(small_dataset)
+    admin_post(c, tokens, small_dataset)
+    page = c.get("/imports", headers=tokens.header("admin")).text
+    assert '<a href="/api/imports/' in page and "/changes\">" in page
+
+
+def test_imports_page_upload_lists_the_changed_rows(import_app, small_dataset: Path):
+    c, tokens, db = import_app
+    admin_post(c, tokens, small_dataset)
+    double_acr(small_dataset)
+    page = c.post("/imports", headers=tokens.header("admin"), files=upload(small_dataset, *tables(small_dataset)))
+    assert page.status_code == 201, page.text
+    assert "Rows changed: usage " in page.text and 'id="import-changes"' in page.text
+    assert "acr_usd: 550 → 1100" in page.text and "more: <a href=" in page.text

@@ -1,17 +1,20 @@
 """Import a data set (CSV or Parquet files, or one zip of them) with the CLI's validation and quarantine.
 
 Only an admin imports. A bad data set is refused whole (422, every bad row in `details.bad_rows`) and
-nothing is written to the ledger; the failed import and its rows stay readable in the import log.
+nothing is written to the ledger; the failed import and its rows stay readable in the import log. A file
+named after no table of the contract is refused too (422 `unknown_file`). What an import changed is read
+back a page at a time (`limit` up to MAX_PAGE, `offset`).
 """
 
 from __future__ import annotations
 
 import tempfile
 import zipfile
+from enum import StrEnum
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from partnerscore.ingest.headers import unknown_files
@@ -27,6 +30,12 @@ router = APIRouter(prefix="/api", tags=["imports"], responses=ERRORS)
 TABLE_SUFFIXES = (".csv", ".parquet")
 MAX_UPLOAD_BYTES = 1 << 30
 MAX_UNPACKED_BYTES = 4 << 30
+#: Rows of a change listing per page: by default, and at most. An offset past MAX_OFFSET is refused
+#: (422) rather than handed to the database.
+PAGE, MAX_PAGE, MAX_OFFSET = 100, 1000, 1_000_000_000
+
+#: The contract's tables, as a query parameter's choices.
+TableName = StrEnum("TableName", {table: table for table in CONTRACT})
 
 
 def _name(filename: str | None) -> str:
@@ -127,11 +136,31 @@ async def list_imports(user: AdminUser, db: DbDep):
     return {"data": [vars(r) for r in records], "count": len(records)}
 
 
-@router.get("/imports/{import_id}/quarantine", response_model=s.QuarantinePublic)
-async def read_quarantine(import_id: str, user: AdminUser, db: DbDep):
-    """The rows an import rejected, each with file, row, column and reason (admin only)."""
+async def _known_import(db: DataService, import_id: str) -> None:
     records = await run_in_threadpool(db.imports)
     if import_id not in {r.import_id for r in records}:
         raise ApiError(404, f"no import {import_id}; GET /api/imports lists them")
+
+
+@router.get("/imports/{import_id}/quarantine", response_model=s.QuarantinePublic)
+async def read_quarantine(import_id: str, user: AdminUser, db: DbDep):
+    """The rows an import rejected, each with file, row, column and reason (admin only)."""
+    await _known_import(db, import_id)
     rows = await run_in_threadpool(db.quarantine, import_id)
     return {"import_id": import_id, "data": [bad_row(b) for b in rows], "count": len(rows)}
+
+
+@router.get("/imports/{import_id}/changes", response_model=s.ChangesPublic)
+async def read_changes(
+    import_id: str, user: AdminUser, db: DbDep,
+    table: Annotated[TableName | None, Query(description="Only this table's changed rows.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Rows per page, at most {MAX_PAGE}.")] = PAGE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")] = 0,
+):
+    """One page of the stored rows an import changed, table by table in key order, each with the columns
+    that changed, before and after (admin only); `count` is the number of rows in all pages."""
+    await _known_import(db, import_id)
+    name = table.value if table else None
+    rows, count = await run_in_threadpool(db.changes, import_id, name, limit, offset)
+    return {"import_id": import_id, "data": [c.to_json() for c in rows], "count": count, "limit": limit,
+            "offset": offset}
