@@ -1,5 +1,5 @@
-"""The `import` and `imports` commands: what a re-import says it added and changed, and the changed rows
-listed.
+"""The `import`, `imports` and `quarantine` commands: what a re-import says it added and changed, the
+changed rows listed, and the quarantine read a page at a time.
 
 Each test imports the small data set (`tests/data/small`) into its own database with the real CLI, then
 re-imports it with some cells changed.
@@ -114,3 +114,28 @@ def test_imports_changes_of_an_unknown_import_is_one_line(imported: Path) -> Non
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: no import nope in {imported}; `partnerscore imports` lists them"
 
+
+def spoil_months(folder: Path, rows: int) -> None:
+    set_usage(folder, lambda i, row: {**row, "month": row["month"].replace("-", "-13-", 1)} if i <= rows else row)
+
+
+QUARANTINE_PAGES = [
+    pytest.param([], list(range(1, 8)), id="Without a limit every rejected row is listed, by file and row"),
+    pytest.param(["--limit", 3], [1, 2, 3], id="A limit lists the first rows only"),
+    pytest.param(["--limit", 2, "--offset", 4], [5, 6], id="An offset skips the first rows"),
+    pytest.param(["--offset", 7], [], id="An offset past the last row lists nothing"),
+]
+
+
+@pytest.mark.parametrize(("page", "rows"), QUARANTINE_PAGES)
+def test_quarantine_lists_one_page_of_rejected_rows(small_dataset: Path, imported: Path, page, rows) -> None:
+    spoil_months(small_dataset, 7)
+    assert run("import", small_dataset, "--db", imported).exit_code == 1
+    listed = json.loads(run("quarantine", "--db", imported, "--format", "json", *page).stdout)
+    assert [(r["file"], r["row"]) for r in listed] == [("usage.csv", n) for n in rows]
+
+
+def test_quarantine_of_an_unknown_import_is_one_line(imported: Path) -> None:
+    result = run("quarantine", "--db", imported, "--import", "nope")
+    assert (result.exit_code, result.stderr.strip()) == (
+        1, f"error: no import nope in {imported}; `partnerscore imports` lists them")

@@ -115,8 +115,34 @@ def test_imports_post_reports_changed_rows_and_pages_through_them(import_app, sm
     assert [(r["rows_added"], r["rows_changed"]) for r in log] == [(187, 0), (0, changed)]
 
 
+def bad_usage(folder: Path, rows: int) -> None:
+    """Spoil the month of the first `rows` usage rows (each one rejected), in reverse file order too."""
+    lines = (folder / "usage.csv").read_text().splitlines()
+    for i in range(1, rows + 1):
+        lines[i] = lines[i].replace("2024-", "2024-13-", 1)
+    (folder / "usage.csv").write_text("\n".join(lines) + "\n")
+    (folder / "partners.csv").write_text("partner_id,name,role\nP1,Contoso MSP,services\nP2,,services\n")
+
+
+def test_quarantine_get_gives_one_page_by_file_and_row_and_the_count_of_all(import_app, small_dataset: Path):
+    c, tokens, db = import_app
+    admin_post(c, tokens, small_dataset)
+    bad_usage(small_dataset, 30)
+    error = assert_error(admin_post(c, tokens, small_dataset), 422, "import_failed")
+    url = f"/api/imports/{error['details']['import_id']}/quarantine"
+    first = c.get(f"{url}?limit=3", headers=tokens.header("admin")).json()
+    assert (first["count"], first["limit"], first["offset"]) == (len(error["details"]["bad_rows"]), 3, 0)
+    assert [(b["file"], b["row"]) for b in first["data"]] == [("partners.csv", 2), ("usage.csv", 1), ("usage.csv", 2)]
+    later = c.get(f"{url}?limit=2&offset=29", headers=tokens.header("admin")).json()
+    assert [(b["file"], b["row"]) for b in later["data"]] == [("usage.csv", 29), ("usage.csv", 30)]
+    assert len(c.get(url, headers=tokens.header("admin")).json()["data"]) == 31, "the default page (100) holds all 31"
+
+
 PAGES = [
-    pytest.param("/changes?offset=12345678901234567890", id="A 20-digit offset of changes is refused, not a 500"),
+    pytest.param("/quarantine?limit=1001", id="A quarantine page larger than 1000 rows is refused"),
+    pytest.param("/quarantine?limit=0", id="A quarantine page of no row is refused"),
+    pytest.param("/quarantine?offset=-1", id="A negative quarantine offset is refused"),
+    pytest.param("/quarantine?offset=12345678901234567890", id="A 20-digit quarantine offset is refused, not a 500"),
     pytest.param("/changes?limit=5000", id="A page of changes larger than 1000 rows is refused"),
     pytest.param("/changes?table=orders", id="Changes of a table the contract does not have are refused"),
 ]
@@ -129,7 +155,8 @@ def test_import_listings_refuse_pages_beyond_their_limits(import_app, small_data
     assert_error(c.get(f"/api/imports/{import_id}{query}", headers=tokens.header("admin")), 422, "invalid_request")
 
 
-@pytest.mark.parametrize("path", ["changes"], ids=["A viewer may not read an import's changes"])
+@pytest.mark.parametrize("path", ["quarantine", "changes"], ids=["A viewer may not read the quarantine",
+                                                                 "A viewer may not read an import's changes"])
 def test_import_listings_viewer_forbidden(import_app, small_dataset: Path, path: str):
     c, tokens, db = import_app
     import_id = admin_post(c, tokens, small_dataset).json()["import_id"]

@@ -28,11 +28,11 @@ from partnerscore.engine.explain import explain as explain_area
 from partnerscore.engine.scoring import score as score_tables
 from partnerscore.errors import ImportFailed, PartnerscoreError
 from partnerscore.ingest.importer import import_dataset
-from partnerscore.ingest.quarantine import list_changes, list_imports, list_quarantine
+from partnerscore.ingest.quarantine import list_changes, list_imports, quarantined
 from partnerscore.ingest.tables import CONTRACT
 from partnerscore.ledger.audits import FINDING_COLUMNS, validate as validate_ledger
 
-#: `--limit` and `--offset` of the commands that list rows an import kept.
+#: `--limit` and `--offset` of the commands that list rows an import kept (changes, quarantine).
 LimitOption = Annotated[int | None, typer.Option(min=1, help="At most this many rows (default: all).")]
 OffsetOption = Annotated[int, typer.Option(min=0, help="Skip this many rows first.")]
 
@@ -221,13 +221,20 @@ def validate(
 def quarantine(
     db: DbOption = None,
     import_id: Annotated[str | None, typer.Option("--import", help="Only this import's rows.")] = None,
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List rejected rows with their import, file, row, column and reason."""
+    """List rejected rows with their import, file, row, column and reason.
+
+    Imports oldest first, each one's rows by file and row; all of them, or the page --limit and --offset
+    give (only that page is read from the database).
+    """
     database = db or default_db()
-    imports = [r.import_id for r in list_imports(database) if import_id in (None, r.import_id)]
+    if import_id is not None and import_id not in {r.import_id for r in list_imports(database)}:
+        raise PartnerscoreError(f"no import {import_id} in {database}; `partnerscore imports` lists them")
     rows = [{"import_id": i, "file": b.file, "row": b.row, "column": b.column, "reason": b.reason}
-            for i in imports for b in list_quarantine(database, i)]
+            for i, b in quarantined(database, import_id, limit=limit, offset=offset)]
     render.write_rows(rows, fmt, f"{len(rows)} quarantined rows", ["import_id", "file", "row", "column", "reason"])
 
 

@@ -82,25 +82,45 @@ def list_changes(db: Store, import_id: str, table: str | None = None, *, limit: 
         return changes.read_changes(con, import_id, table, limit=limit, offset=offset)
 
 
-def list_quarantine(db: Store, import_id: str | None = None) -> list[BadRow]:
+def list_quarantine(db: Store, import_id: str | None = None, *, limit: int | None = None,
+                    offset: int = 0) -> list[BadRow]:
     """The problems that imports rejected: those of `import_id`, or of every import when None.
+
+    Only the page asked for is read from the store, so an import that rejected millions of rows can be
+    listed a page at a time.
 
     Args:
         db: the store's file path, or an open connection.
         import_id: an id from `list_imports` or an `ImportReport`.
+        limit: at most this many (None: all from `offset` on).
+        offset: skip this many first.
 
     Returns:
-        The problems in import order, each import's in the order validation found them (data-set
-        files in contract order, then row and column).
+        The problems in import order, each import's by file and row (and, within a row, in the order
+        validation found them: column by column).
     """
+    return [bad for _, bad in quarantined(db, import_id, limit=limit, offset=offset)]
+
+
+def quarantined(db: Store, import_id: str | None = None, *, limit: int | None = None,
+                offset: int = 0) -> list[tuple[str, BadRow]]:
+    """`list_quarantine`, each problem with the id of the import that rejected it."""
     where, params = ("WHERE q.import_id = ?", [import_id]) if import_id else ("", [])
+    page = f" LIMIT {int(limit)}" if limit is not None else ""
     with connected(db, create=False) as con:
         rows = con.execute(f"""
-            SELECT q.file, q.row, q.column_name, q.reason FROM quarantine q
+            SELECT q.import_id, q.file, q.row, q.column_name, q.reason FROM quarantine q
             LEFT JOIN imports i USING (import_id) {where}
-            ORDER BY i.imported_at, i.rowid, q.rowid""",
+            ORDER BY i.imported_at, i.rowid, q.file, q.row, q.rowid{page} OFFSET {int(offset)}""",
                            params).fetchall()
-    return [BadRow(file, row, column, reason) for file, row, column, reason in rows]
+    return [(i, BadRow(file, row, column, reason)) for i, file, row, column, reason in rows]
+
+
+def count_quarantine(db: Store, import_id: str | None = None) -> int:
+    """How many problems the import `import_id` (or every import, when None) rejected."""
+    where, params = ("WHERE import_id = ?", [import_id]) if import_id else ("", [])
+    with connected(db, create=False) as con:
+        return con.execute(f"SELECT count(*) FROM quarantine {where}", params).fetchall()[0][0]
 
 
 def count_changes(db: Store, import_id: str, table: str | None = None) -> int:

@@ -296,7 +296,9 @@ class ImportsPublic(BaseModel):
 class QuarantinePublic(BaseModel):
     import_id: str
     data: list[BadRowPublic]
-    count: int
+    count: int = Field(description="Rejected rows of the import, all pages.")
+    limit: int
+    offset: int
 
 
 # --- decision tools (`partnerscore.decisions`): the library's `to_json()` documents, field for field ---

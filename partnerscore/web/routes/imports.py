@@ -2,8 +2,8 @@
 
 Only an admin imports. A bad data set is refused whole (422, every bad row in `details.bad_rows`) and
 nothing is written to the ledger; the failed import and its rows stay readable in the import log. A file
-named after no table of the contract is refused too (422 `unknown_file`). What an import changed is read
-back a page at a time (`limit` up to MAX_PAGE, `offset`).
+named after no table of the contract is refused too (422 `unknown_file`). What an import rejected and
+what it changed are read back a page at a time (`limit` up to MAX_PAGE, `offset`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ router = APIRouter(prefix="/api", tags=["imports"], responses=ERRORS)
 TABLE_SUFFIXES = (".csv", ".parquet")
 MAX_UPLOAD_BYTES = 1 << 30
 MAX_UNPACKED_BYTES = 4 << 30
-#: Rows of a change listing per page: by default, and at most. An offset past MAX_OFFSET is refused
-#: (422) rather than handed to the database.
+#: Rows of a quarantine or change listing per page: by default, and at most (one call once returned
+#: 112 MB of JSON). An offset past MAX_OFFSET is refused (422) rather than handed to the database.
 PAGE, MAX_PAGE, MAX_OFFSET = 100, 1000, 1_000_000_000
 
 #: The contract's tables, as a query parameter's choices.
@@ -143,11 +143,17 @@ async def _known_import(db: DataService, import_id: str) -> None:
 
 
 @router.get("/imports/{import_id}/quarantine", response_model=s.QuarantinePublic)
-async def read_quarantine(import_id: str, user: AdminUser, db: DbDep):
-    """The rows an import rejected, each with file, row, column and reason (admin only)."""
+async def read_quarantine(
+    import_id: str, user: AdminUser, db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Rows per page, at most {MAX_PAGE}.")] = PAGE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")] = 0,
+):
+    """One page of the rows an import rejected, by file and row, each with its column and reason (admin
+    only); `count` is the number of rows in all pages."""
     await _known_import(db, import_id)
-    rows = await run_in_threadpool(db.quarantine, import_id)
-    return {"import_id": import_id, "data": [bad_row(b) for b in rows], "count": len(rows)}
+    rows, count = await run_in_threadpool(db.quarantine, import_id, limit, offset)
+    return {"import_id": import_id, "data": [bad_row(b) for b in rows], "count": count, "limit": limit,
+            "offset": offset}
 
 
 @router.get("/imports/{import_id}/changes", response_model=s.ChangesPublic)
