@@ -5,6 +5,7 @@ Each test builds its data set in `tmp_path` from the clean one in `tests/data/in
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import json
@@ -303,6 +304,36 @@ def test_csv_and_parquet_give_the_same_stored_tables(tmp_path: Path) -> None:
     csv_rows["associations"] = one(tmp_path / "csv.duckdb", ledger)
     parquet_rows["associations"] = one(tmp_path / "parquet.duckdb", ledger)
     assert parquet_rows == csv_rows
+
+
+def test_a_cell_of_a_few_mebibytes_is_read_whole(tmp_path: Path) -> None:
+    notes = "x" * (3 << 20)
+    report = import_dataset(build(tmp_path, customers__2__name=notes), tmp_path / "store.duckdb", now=NOW)
+    assert (report.status, report.rejected) == ("ok", [])
+    assert one(tmp_path / "store.duckdb", "SELECT length(name) FROM customers WHERE tenant_id = 'T2'") == [(3 << 20,)]
+
+
+ENCODINGS = [
+    pytest.param("utf-16", id="A UTF-16 file with its byte-order mark imports as its UTF-8 twin"),
+    pytest.param("utf-16-be", id="A big-endian UTF-16 file with its byte-order mark imports as its UTF-8 twin"),
+    pytest.param("utf-32", id="A UTF-32 file with its byte-order mark imports as its UTF-8 twin"),
+    pytest.param("utf-8-sig", id="A UTF-8 file with a byte-order mark imports as its twin without"),
+]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_a_file_in_an_encoding_its_byte_order_mark_names_is_read_in_it(tmp_path: Path, encoding: str) -> None:
+    other = build(tmp_path, "other", customers__1__name="Adatum Müller ✓")
+    build(tmp_path, "twin", customers__1__name="Adatum Müller ✓")
+    for path in other.glob("*.csv"):
+        text = path.read_text(encoding="utf-8")
+        path.write_bytes((codecs.BOM_UTF16_BE if encoding == "utf-16-be" else b"") + text.encode(encoding))
+    report = import_dataset(other, tmp_path / "other.duckdb", now=NOW)
+    twin = import_dataset(tmp_path / "twin", tmp_path / "twin.duckdb", now=NOW)
+    assert (report.status, report.rejected, report.rows_added) == ("ok", [], twin.rows_added)
+    assert snapshot(tmp_path / "other.duckdb") | {"associations": []} == \
+        snapshot(tmp_path / "twin.duckdb") | {"associations": []}
+    assert one(tmp_path / "other.duckdb", "SELECT name FROM customers WHERE tenant_id = 'T1'") == [("Adatum Müller ✓",)]
 
 
 def test_headers_match_case_insensitively_in_any_order_and_extra_columns_are_ignored(tmp_path: Path) -> None:

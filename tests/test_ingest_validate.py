@@ -83,6 +83,14 @@ def with_bom(file: str):
     return edit
 
 
+def encode(file: str, encoding: str):
+    """An edit: save the file in another encoding (Python's codec name; `utf-16` writes its byte-order mark)."""
+    def edit(folder: Path) -> None:
+        path = folder / file
+        path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+    return edit
+
+
 def remove_file(file: str):
     """An edit: delete a file from the data set."""
     return lambda folder: (folder / file).unlink()
@@ -262,6 +270,23 @@ CASES = [
                  ["certifications.csv:0 column earned_on: the column appears twice in the header; keep one of the "
                   "two columns"],
                  id="A column the header repeats with the same spelling is rejected, not one of the two kept"),
+    pytest.param([set_cell("certifications", 2, "certification", "Certifié Azure"),
+                  encode("certifications.csv", "latin-1")],
+                 ["certifications.csv:0: is not UTF-8: line 3 has the byte 0xe9, as Latin-1 or Windows-1252 text "
+                  "would; save the file as UTF-8 (or UTF-16 with a byte-order mark) and import again"],
+                 id="A Latin-1 file is refused, naming its first line that is not UTF-8, not guessed at"),
+    pytest.param([encode("certifications.csv", "utf-16-le")],
+                 ["certifications.csv:0: line 1 holds NUL bytes: the file is UTF-16 without a byte-order mark, or "
+                  "not text at all; save the file as UTF-8 (or UTF-16 with a byte-order mark) and import again"],
+                 id="A UTF-16 file without its byte-order mark is refused as such, not read as odd UTF-8"),
+    pytest.param([lambda folder: (folder / "certifications.csv").write_bytes(b"")],
+                 ["certifications.csv:0: is empty: a table's file holds at least its header row; fix the file and "
+                  "import again"],
+                 id="An empty file is refused as empty"),
+    pytest.param([set_cell("certifications", 1, "certification", "x" * (40 << 20))],
+                 ["certifications.csv:0: has a line longer than 16 MiB, more than any value of the data contract "
+                  "needs; fix the file and import again"],
+                 id="A line of 40 MiB is refused as longer than the reader takes, saying so"),
     pytest.param([parquet_copy("usage")],
                  ["usage.csv:0: both usage.csv and usage.parquet are present; keep one of the two files"],
                  id="A table given both as CSV and as Parquet is rejected"),

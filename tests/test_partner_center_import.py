@@ -208,6 +208,22 @@ def test_importing_the_same_downloads_twice_changes_nothing(tmp_path: Path) -> N
     assert [r.status for r in list_imports(db)] == ["ok", "ok"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"], ids=[
+    "A download saved as UTF-16 with its byte-order mark imports as the UTF-8 sample",
+    "A download saved as UTF-8 with a byte-order mark imports as the sample"])
+def test_a_download_in_another_encoding_imports_as_the_sample(tmp_path: Path, encoding: str) -> None:
+    folder = downloads(tmp_path)
+    for path in folder.glob("*.csv"):
+        path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+    import_dataset(SAMPLES, tmp_path / "sample.duckdb", source="partner-center", now=NOW)
+    report = import_dataset(folder, tmp_path / "s.duckdb", source="partner-center", now=NOW)
+    assert (report.status, report.rejected) == ("ok", [])
+    ledger = "SELECT * EXCLUDE (import_id) FROM associations ORDER BY version_seq"
+    assert query(tmp_path / "s.duckdb", ledger) == query(tmp_path / "sample.duckdb", ledger)
+    assert {t: r for t, r in snapshot(tmp_path / "s.duckdb").items() if t != "associations"} == \
+        {t: r for t, r in snapshot(tmp_path / "sample.duckdb").items() if t != "associations"}
+
+
 def test_the_imported_partner_is_scored_with_the_hand_checked_points(imported: Path) -> None:
     result = runner.invoke(app, ["score", "--db", str(imported), "--as-of", "2026-10-31", "-p", "4650101",
                                  "--format", "json"])

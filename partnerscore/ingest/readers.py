@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from partnerscore.errors import BadRow, DatasetError
+from partnerscore.ingest.encodings import SAVE_AS, csv_encoding, has_nul, not_text
 from partnerscore.ingest.headers import unknown_columns, unknown_file_warnings
 from partnerscore.ingest.tables import CONTRACT, FORMATS
 
@@ -33,6 +34,9 @@ ROW = "_row"
 #: table translated from other files (Partner Center downloads) carries its own.
 FILE, LINE, FROM = "_file", "_line", "_from"
 HIDDEN = {ROW, FILE, LINE, FROM}
+#: The longest CSV line read (pyarrow reads a file in blocks of this size, and no line may span two);
+#: a few MiB of notes in a cell still import, while a file that is one endless line is refused.
+MAX_LINE_BYTES = 16 << 20
 
 
 @dataclass
@@ -119,16 +123,13 @@ def read_table(table: str, file: Path, known: set[str] | None = None) -> RawTabl
     `known` are the (lower-case) column names a repeat of which is a problem; by default the contract
     table's columns.
     """
+    parquet = file.suffix.lower() == ".parquet"
+    encoding = "utf8" if parquet else csv_encoding(file)
     try:
-        if file.suffix.lower() == ".parquet":
-            raw = RawTable(table, file.name, _read_parquet(table, file))
-        else:
-            raw = _read_csv(table, file)
-    except (pa.ArrowException, OSError) as exc:
-        kind = "Parquet" if file.suffix.lower() == ".parquet" else "UTF-8 CSV with a header row"
+        raw = RawTable(table, file.name, _read_parquet(table, file)) if parquet else _read_csv(table, file, encoding)
+    except (pa.ArrowException, OSError, UnicodeError) as exc:
         empty = pa.table({ROW: pa.array([], pa.int64())})
-        return RawTable(table, file.name, empty,
-                        [BadRow(file.name, 0, None, f"cannot be read as {kind}: {_first_line(exc)}")])
+        return RawTable(table, file.name, empty, [_unreadable(file, parquet, encoding, exc)])
     raw.header = [name.strip() for name in raw.data.column_names if name != ROW]
     known = known if known is not None else {c.name for c in CONTRACT.get(table, ())}
     raw.data, dupes = _normalise_names(raw.data, known)
@@ -137,8 +138,24 @@ def read_table(table: str, file: Path, known: set[str] | None = None) -> RawTabl
     return raw
 
 
-def _read_csv(table: str, file: Path) -> RawTable:
-    names = pacsv.open_csv(file, parse_options=_parse_options(lambda _row: "skip")).schema.names
+def _unreadable(file: Path, parquet: bool, encoding: str, exc: Exception) -> BadRow:
+    """The problem of a file that cannot be read at all: empty, not text, a line too long, not CSV."""
+    if not parquet and (reason := not_text(file, encoding)):
+        return BadRow(file.name, 0, None, reason, SAVE_AS)
+    if file.stat().st_size == 0 or "Empty CSV file" in str(exc):
+        return BadRow(file.name, 0, None, "is empty: a table's file holds at least its header row")
+    if "straddling object" in str(exc):  # pyarrow's words for a line longer than its block
+        return BadRow(file.name, 0, None, f"has a line longer than {MAX_LINE_BYTES >> 20} MiB, more than any "
+                      "value of the data contract needs")
+    kind = "Parquet" if parquet else "CSV with a header row"
+    return BadRow(file.name, 0, None, f"cannot be read as {kind}: {_first_line(exc)}")
+
+
+def _read_csv(table: str, file: Path, encoding: str) -> RawTable:
+    if encoding == "utf8" and has_nul(file):  # valid UTF-8, but UTF-16 without its mark: refuse, not misread
+        raise UnicodeError("NUL bytes")
+    text = pacsv.ReadOptions(use_threads=False, encoding=encoding, block_size=MAX_LINE_BYTES)
+    names = pacsv.open_csv(file, read_options=text, parse_options=_parse_options(lambda _row: "skip")).schema.names
     skipped: list[tuple[int, int, int]] = []
 
     def malformed(row: pacsv.InvalidRow) -> str:
@@ -147,7 +164,7 @@ def _read_csv(table: str, file: Path) -> RawTable:
 
     data = pacsv.read_csv(
         file,
-        read_options=pacsv.ReadOptions(use_threads=False),
+        read_options=text,
         parse_options=_parse_options(malformed),
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                              strings_can_be_null=False),
