@@ -71,7 +71,9 @@ def _show(value: str | None) -> str:
 def record(con: duckdb.DuckDBPyConnection, table: str, import_id: str, new: str, stored: str, on: str) -> None:
     """Keep in `import_changes` every row of `new` that differs from the `stored` row it is joined to `on`.
 
-    `new` and `stored` are SQL sources (aliased `n` and `s` in `on`) with the stored columns of `table`.
+    `new` and `stored` are SQL sources (aliased `n` and `s` in `on`) with the stored columns of `table`;
+    `new` says in `_stored` whether the store holds its key, so that new rows (all of them, in a first
+    import) skip the join.
     """
     shown = SHOWN[table]
     key = ", ".join(f"'{c}', {shown[c].format(x='n')}" for c in KEY_COLUMNS[table])
@@ -82,7 +84,7 @@ def record(con: duckdb.DuckDBPyConnection, table: str, import_id: str, new: str,
         SELECT ?, '{table}', json_object({key}), to_json(string_split(concat_ws(',', {names}), ',')),
                json_object({', '.join(f"'{c}', {b}" for c, b, _ in pairs)}),
                json_object({', '.join(f"'{c}', {a}" for c, _, a in pairs)})
-        FROM {new} n JOIN {stored} s ON {on}
+        FROM (SELECT * FROM {new} WHERE _stored) n JOIN {stored} s ON {on}
         WHERE {' OR '.join(f'{b} IS DISTINCT FROM {a}' for _, b, a in pairs)}
         ORDER BY {', '.join(shown[c].format(x='n') for c in KEY_COLUMNS[table])}""", [import_id])
 
