@@ -529,3 +529,17 @@ def test_a_store_written_before_keys_existed_is_keyed_when_opened(tmp_path: Path
         con.execute("DROP TABLE subscription_keys")
     open_store(db).close()
     assert snapshot(db, (*CANONICAL, *KEY_TABLES)) == keyed
+
+
+def test_a_store_logged_before_changes_were_counted_gains_the_columns(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    first = import_dataset(build(tmp_path), db, now=NOW)
+    with duckdb.connect(str(db)) as con:  # the import log as stores made before 2026-12-07 have it
+        con.execute("ALTER TABLE imports DROP COLUMN rows_changed")
+        con.execute("ALTER TABLE imports DROP COLUMN counts")
+        con.execute("DROP TABLE import_changes")
+    second = import_dataset(build(tmp_path, "changed", usage__1__acr_usd="1300"), db, now=NOW)
+    assert [(r.import_id, r.rows_added, r.rows_changed, r.counts.get("usage")) for r in list_imports(db)] == [
+        (first.import_id, 22, None, None), (second.import_id, 0, 1, {"read": 5, "added": 0, "changed": 1})]
+    assert [str(c) for c in list_changes(db, second.import_id)] == [
+        "usage month 2025-01, subscription_id S1, workload Virtual Machines: acr_usd 1200.5 → 1300"]
