@@ -168,6 +168,21 @@ def test_reimport_reports_rows_added_apart_from_rows_changed(tmp_path: Path, cel
     assert {t: n["changed"] for t, n in logged.counts.items() if n["changed"]} == changed
 
 
+def test_a_measure_column_the_file_leaves_out_keeps_its_stored_values(tmp_path: Path) -> None:
+    """A usage file of ACR and units only does not carry revenue: the stored revenue stays."""
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    folder = build(tmp_path, "no-revenue")
+    with open(folder / "usage.csv", newline="", encoding="utf-8") as f:
+        header, *rows = list(csv.reader(f))
+    keep = [i for i, name in enumerate(header) if name != "revenue_usd"]
+    with open(folder / "usage.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([[r[i] for i in keep] for r in [header, *rows]])
+    report = import_dataset(folder, db, now=NOW)
+    assert report.changed_nothing
+    assert one(db, "SELECT revenue_micros FROM usage WHERE subscription_id = 'S3'") == [(4_999_990_000,)]
+
+
 def test_reimport_with_changed_usage_replaces_the_row(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
     import_dataset(build(tmp_path), db, now=NOW)

@@ -306,6 +306,32 @@ def test_a_reimport_without_the_acr_column_keeps_the_stored_acr(tmp_path: Path) 
     assert query(db, "SELECT count(*) FROM usage WHERE acr_micros > 0") == [(9,)]
 
 
+ONE_DOWNLOAD = [
+    pytest.param("DynamicsUsage", f"SELECT month, paid_units, active_units, revenue_micros FROM usage "
+                 f"WHERE subscription_id = '{S['D365']}' ORDER BY 1",
+                 id="Dynamics seats downloaded alone keep the billed revenue the seats report brought"),
+    pytest.param("SeatsSubscriptionsAndRevenue", f"SELECT month, paid_units, active_units, revenue_micros FROM usage "
+                 f"WHERE subscription_id = '{S['D365']}' ORDER BY 1",
+                 id="The seats and revenue report downloaded alone keeps the Dynamics seats and active users"),
+    pytest.param("AzureUsage", "SELECT count(*), sum(acr_micros) FROM usage", id="Azure usage downloaded alone "
+                 "changes nothing it does not carry"),
+]
+
+
+@pytest.mark.parametrize(("download", "sql"), ONE_DOWNLOAD)
+def test_a_download_imported_alone_keeps_the_measures_other_downloads_brought(tmp_path: Path, download: str,
+                                                                              sql: str) -> None:
+    db = tmp_path / "s.duckdb"
+    import_dataset(SAMPLES, db, source="partner-center", now=NOW)
+    before = query(db, sql)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(SAMPLES / f"{download}.csv", alone)
+    report = import_dataset(alone, db, source="partner-center", now=NOW)
+    assert (report.status, report.rows_changed["usage"]) == ("ok", 0)
+    assert query(db, sql) == before
+
+
 @pytest.mark.parametrize(("spoil", "fragments"), BAD_FILES)
 def test_a_file_that_is_no_complete_download_stops_the_import_and_writes_nothing(tmp_path: Path, spoil, fragments):
     folder = downloads(tmp_path)

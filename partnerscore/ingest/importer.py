@@ -28,7 +28,7 @@ from partnerscore.ingest.partner_center import read_downloads
 from partnerscore.ingest.quarantine import record_import
 from partnerscore.ingest.readers import Dataset, read_dataset
 from partnerscore.ingest.store import Store, connected
-from partnerscore.ingest.tables import CONTRACT
+from partnerscore.ingest.tables import CONTRACT, MEASURES
 from partnerscore.ingest.validate import Validation, drop_work_tables, validate
 
 #: `progress(step, done, total)`: step is "read", "validate" or "write"; done/total count tables.
@@ -127,7 +127,7 @@ def import_dataset(path: Path | str, db: Store, *, skip_bad_rows: bool = False,
             if failed:
                 con.rollback()
             else:
-                report.rows_added, report.rows_changed = _write(con, report, progress)
+                report.rows_added, report.rows_changed = _write(con, report, dataset, progress)
                 report.changes = {t: read_changes(con, report.import_id, t, limit=CHANGES_LISTED)
                                   for t, n in report.rows_changed.items() if n}
                 report.status = "partial" if report.rejected else "ok"
@@ -188,16 +188,22 @@ def _rows_read(dataset: Dataset) -> dict[str, int]:
     return read
 
 
-def _write(con: duckdb.DuckDBPyConnection, report: ImportReport,
+def _write(con: duckdb.DuckDBPyConnection, report: ImportReport, dataset: Dataset,
            progress: Progress | None) -> tuple[dict[str, int], dict[str, int]]:
-    """Write every table's good rows, in contract order; return rows added and rows changed per table."""
+    """Write every table's good rows, in contract order; return rows added and rows changed per table.
+
+    A measure column the data set does not carry (a usage file without `revenue_usd`, a DynamicsUsage
+    download without the seats report's revenue) keeps the stored values of the rows it replaces.
+    """
     added, changed = {}, {}
     write.assign_keys(con)
     for done, table in enumerate(CONTRACT, start=1):
+        raw = dataset.tables.get(table)
+        kept = set(MEASURES.get(table, ())) - raw.carried_measures if raw else set()
         if table == "associations":
             added[table], changed[table] = write.append_versions(con, report.import_id, report.imported_at)
         else:
-            added[table], changed[table] = write.upsert(con, table, report.import_id)
+            added[table], changed[table] = write.upsert(con, table, report.import_id, kept)
         if progress:
             progress("write", done, len(CONTRACT))
     return added, changed

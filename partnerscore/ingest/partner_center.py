@@ -160,6 +160,8 @@ def _translate(con: duckdb.DuckDBPyConnection, downloads: list[Download],
         for hidden in (FILE, LINE, FROM):
             text = text.append_column(hidden, data[hidden])
         tables[table] = RawTable(table, f"Partner Center {table}", text, headers=_headers(table, downloads))
+    present = {d.schema.name for d in downloads}
+    tables["usage"].measures = {role for role, (_, sources) in MEASURES.items() if present & set(sources)}
     return tables, problems
 
 

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from partnerscore.errors import BadRow, DatasetError
 from partnerscore.ingest.encodings import SAVE_AS, csv_encoding, has_nul, not_text
 from partnerscore.ingest.headers import unknown_columns, unknown_file_warnings
-from partnerscore.ingest.tables import CONTRACT, FORMATS
+from partnerscore.ingest.tables import CONTRACT, FORMATS, MEASURES
 
 #: Name of the row-number column added to every table read.
 ROW = "_row"
@@ -51,11 +51,18 @@ class RawTable:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The column names as the file's header writes them (trimmed, in order), for messages.
     header: list[str] = field(default_factory=list)
+    #: For a translated table: the measure columns its sources carry (None: those its header has).
+    measures: set[str] | None = None
 
     @property
     def columns(self) -> set[str]:
         """The column names the file's header holds (lower case)."""
         return set(self.data.column_names) - HIDDEN
+
+    @property
+    def carried_measures(self) -> set[str]:
+        """The measure columns (`tables.MEASURES`) this table carries; the others it does not give at all."""
+        return self.measures if self.measures is not None else self.columns & set(MEASURES.get(self.table, ()))
 
     def source_column(self, origin: str, column: str | None) -> str | None:
         """The column as the user's file names it: the source header of a translated column."""

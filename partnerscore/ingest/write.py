@@ -29,6 +29,10 @@ KEYS: dict[str, tuple[str, ...]] = {
     "certifications": ("partner_id", "person_id", "cert_key", "earned_on"),
 }
 
+#: The stored column of each measure (tables.MEASURES), in the contract's name.
+STORED_MEASURES = {"acr_usd": "acr_micros", "paid_units": "paid_units", "active_units": "active_units",
+                   "revenue_usd": "revenue_micros"}
+
 #: The contract fields of an association version: two rows equal on all of these are the same version.
 ASSOCIATION_FIELDS = (
     "association_id", "partner_id", "type", "tenant_id", "subscription_id", "workload", "workload_key",
@@ -116,19 +120,26 @@ def with_keys(table: str, columns: str) -> tuple[str, str]:
     return ", ".join([columns, *(ID_KEYS[key][1] for key in keys)]), joins
 
 
-def upsert(con: duckdb.DuckDBPyConnection, table: str, import_id: str) -> tuple[int, int]:
+def upsert(con: duckdb.DuckDBPyConnection, table: str, import_id: str,
+           kept: set[str] | frozenset[str] = frozenset()) -> tuple[int, int]:
     """Insert new rows of `table` and replace changed ones, keeping each change in `import_changes`.
+
+    `kept` are measure columns (contract names) the data set does not carry: a replaced row keeps their
+    stored values, and a new row has them empty.
 
     Returns:
         (rows added: keys the store did not hold, rows changed: stored keys with other content).
     """
     key = KEYS[table]
+    stored_kept = {STORED_MEASURES[m] for m in kept}
     columns = list(CANONICAL[table])
     on = " AND ".join(f"s.{k} = n.{k}" for k in key)
-    differs = " OR ".join(f"s.{c} IS DISTINCT FROM n.{c}" for c in columns if c not in key)
+    differs = " OR ".join(f"s.{c} IS DISTINCT FROM n.{c}" for c in columns if c not in key and c not in stored_kept)
+    keep = ", ".join(f"CASE WHEN s.{key[0]} IS NULL THEN n.{c} ELSE s.{c} END AS {c}" for c in sorted(stored_kept))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ps_changed AS
-        SELECT n.*, s.{key[0]} IS NOT NULL AS _stored FROM ({canonical_select(table)}) n LEFT JOIN {table} s ON {on}
+        SELECT n.*{f' REPLACE ({keep})' if keep else ''}, s.{key[0]} IS NOT NULL AS _stored
+        FROM ({canonical_select(table)}) n LEFT JOIN {table} s ON {on}
         WHERE s.{key[0]} IS NULL OR {differs}""")
     changes.record(con, table, import_id, "ps_changed", table, on)
     names = ", ".join(columns)
