@@ -358,6 +358,16 @@ def test_import_unknown_columns_are_warnings(tmp_path: Path, edits, expected) ->
     assert (report.status, [str(w) for w in report.warnings]) == ("ok", expected)
 
 
+def test_an_unreadable_parquet_file_is_named_without_the_folder_it_is_in(tmp_path: Path) -> None:
+    folder = build(tmp_path, remove_file("usage.csv"))
+    (folder / "usage.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(ImportFailed) as failed:
+        import_dataset(folder, tmp_path / "store.duckdb")
+    message = str(failed.value.bad_rows[0])
+    assert message.startswith("usage.parquet:0: cannot be read as Parquet: ")
+    assert str(tmp_path) not in message and "'usage.parquet'" in message
+
+
 def test_bad_row_message_names_file_row_column_and_fix() -> None:
     bad = BadRow("usage.csv", 118, "month", "'2025-13' is not YYYY-MM")
     assert str(bad) == "usage.csv:118 column month: '2025-13' is not YYYY-MM; fix the row or re-run with --skip-bad-rows"

@@ -73,6 +73,16 @@ def test_imports_post_file_the_contract_does_not_know_is_refused(import_app, sma
     assert imports_logged(db) == 0, "nothing is imported, and no import is logged"
 
 
+def test_imports_post_unreadable_file_names_it_without_a_server_path(import_app, small_dataset: Path):
+    c, tokens, db = import_app
+    files = upload(small_dataset, *[n for n in tables(small_dataset) if n != "usage.csv"])
+    files.append(("files", ("usage.parquet", b"not parquet at all", "application/octet-stream")))
+    response = c.post("/api/imports", headers=tokens.header("admin"), files=files)
+    error = assert_error(response, 422, "import_failed")
+    assert error["details"]["bad_rows"][0]["message"].startswith("usage.parquet:0: cannot be read as Parquet: ")
+    assert "partnerscore-upload" not in response.text and "/tmp" not in response.text
+
+
 def admin_post(c, tokens, folder: Path, **data):
     return c.post("/api/imports", headers=tokens.header("admin"), files=upload(folder, *tables(folder)), data=data)
 

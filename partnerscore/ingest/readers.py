@@ -155,7 +155,10 @@ def _unreadable(file: Path, parquet: bool, encoding: str, exc: Exception) -> Bad
         return BadRow(file.name, 0, None, f"has a line longer than {MAX_LINE_BYTES >> 20} MiB, more than any "
                       "value of the data contract needs")
     kind = "Parquet" if parquet else "CSV with a header row"
-    return BadRow(file.name, 0, None, f"cannot be read as {kind}: {_first_line(exc)}")
+    # pyarrow names the file by its path; the folder (the web app's upload folder, say) is no business
+    # of a message a user reads.
+    said = _first_line(exc).replace(str(file), file.name)
+    return BadRow(file.name, 0, None, f"cannot be read as {kind}: {said}")
 
 
 def _read_csv(table: str, file: Path, encoding: str) -> RawTable:
