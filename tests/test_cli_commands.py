@@ -109,7 +109,7 @@ def test_an_update_of_some_tables_says_which_tables_it_read(small_dataset: Path,
     result = run("import", update, "--db", db)
     assert result.exit_code == 0, result.output
     assert result.stderr.strip().endswith(
-        ": ok; tables read: partners (the others are kept as stored); rows added: partners 1")
+        ": ok; tables read: partners (the others are kept as stored); rows added: partners 1; rows changed: none")
 
 
 def test_a_bad_row_fails_the_import_with_one_line_naming_file_row_and_column(small_dataset: Path, tmp_path: Path):

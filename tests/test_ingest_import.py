@@ -5,6 +5,7 @@ Each test builds its data set in `tmp_path` from the clean one in `tests/data/in
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import json
@@ -20,7 +21,7 @@ import pytest
 from partnerscore.errors import BadRow, DatasetError, ImportFailed
 from partnerscore.ingest import write
 from partnerscore.ingest.importer import import_dataset
-from partnerscore.ingest.quarantine import list_imports, list_quarantine
+from partnerscore.ingest.quarantine import list_changes, list_imports, list_quarantine
 from partnerscore.ingest.store import open_store
 from partnerscore.ingest.tables import STORED
 
@@ -67,7 +68,7 @@ STORED_VALUES = [
     pytest.param("SELECT acr_micros FROM usage WHERE workload = 'Virtual Machines' AND month = '2025-02-01'",
                  [(1,)], id="Half a micro-dollar rounds up"),
     pytest.param("SELECT acr_micros FROM usage WHERE workload = 'SQL Database'",
-                 [(-12_345_679,)], id="A negative half micro-dollar rounds away from zero"),
+                 [(12_345_679,)], id="A half micro-dollar in a larger amount rounds up too"),
     pytest.param("SELECT month, workload_key, paid_units, active_units FROM usage WHERE subscription_id = 'S2'",
                  [(dt.date(2025, 1, 1), "exchange online", 250, 180)],
                  id="A month is stored as its first day and a workload under its catalogue key"),
@@ -110,6 +111,7 @@ def test_import_clean_dataset_reports_rows_added(tmp_path: Path) -> None:
     assert report.rows_added == {"partners": 3, "customers": 3, "subscriptions": 3, "associations": 5,
                                  "usage": 5, "certifications": 3}
     assert report.rows_read == report.rows_added
+    assert (report.rows_changed, report.changes) == (dict.fromkeys(CANONICAL, 0), {})
     assert steps[-1] == ("write", 6, 6) and ("validate", 6, 6) in steps and ("read", 6, 6) in steps
     assert [(i.import_id, i.status, i.rows_added) for i in list_imports(tmp_path / "store.duckdb")] == [
         (report.import_id, "ok", 22)]
@@ -120,15 +122,71 @@ def test_reimport_of_the_same_dataset_changes_nothing(tmp_path: Path) -> None:
     import_dataset(folder, db, now=NOW)
     before = snapshot(db, (*CANONICAL, *KEY_TABLES))
     again = import_dataset(folder, db, now=NOW + dt.timedelta(days=1))
-    assert set(again.rows_added.values()) == {0}
+    assert set(again.rows_added.values()) == set(again.rows_changed.values()) == {0}
+    assert (again.changed_nothing, again.changes) == (True, {})
     assert snapshot(db, (*CANONICAL, *KEY_TABLES)) == before
 
 
-def test_reimport_with_changed_usage_replaces_the_row_and_counts_it(tmp_path: Path) -> None:
+#: A re-import of the base data set with some cells changed: (cells, rows added, rows changed, the changes
+#: listed), counts given for the tables that are not 0.
+REIMPORTS = [
+    pytest.param({"usage__1__acr_usd": "1300"}, {}, {"usage": 1},
+                 ["usage month 2025-01, subscription_id S1, workload Virtual Machines: acr_usd 1200.5 → 1300"],
+                 id="A usage fact with another ACR is a changed row, listing the key and the ACR before and after"),
+    pytest.param({"usage__4__active_units": "", "usage__4__paid_units": "260"}, {}, {"usage": 1},
+                 ["usage month 2025-01, subscription_id S2, workload Exchange: paid_units 250 → 260, "
+                  "active_units 180 → (empty)"],
+                 id="A measure left empty is a change to empty, listed with the other column that changed"),
+    pytest.param({"partners__1__name": "Contoso Renamed", "partners__3__partner_id": "P4"}, {"partners": 1},
+                 {"partners": 1}, ["partners partner_id P1: name Contoso Cloud → Contoso Renamed"],
+                 id="A renamed partner is a change and a partner the store lacks an addition"),
+    pytest.param({"associations__3__end_date": "2025-12-31", "associations__3__recorded_at": "2025-06-01"}, {},
+                 {"associations": 1},
+                 ["associations association_id A3: end_date 2026-02-28 → 2025-12-31, recorded_at 2025-03-10 → "
+                  "2025-06-01"],
+                 id="A new version of a stored association is a change against the version stored last"),
+    pytest.param({"certifications__3__expires_on": "2027-11-20", "subscriptions__2__end_date": ""}, {},
+                 {"subscriptions": 1, "certifications": 1},
+                 ["subscriptions subscription_id S2: end_date 2027-06-30 → (empty)",
+                  "certifications partner_id P2, person_id carol, certification Microsoft 365 Certified: Teams "
+                  "Administrator Associate, earned_on 2024-11-20: expires_on 2025-11-20 → 2027-11-20"],
+                 id="Changes are listed table by table, in contract order"),
+]
+
+
+@pytest.mark.parametrize(("cells", "added", "changed", "listed"), REIMPORTS)
+def test_reimport_reports_rows_added_apart_from_rows_changed(tmp_path: Path, cells, added, changed, listed) -> None:
     db = tmp_path / "store.duckdb"
     import_dataset(build(tmp_path), db, now=NOW)
-    report = import_dataset(build(tmp_path, "changed", usage__1__acr_usd="1300"), db, now=NOW)
-    assert report.rows_added == dict.fromkeys(CANONICAL, 0) | {"usage": 1}
+    report = import_dataset(build(tmp_path, "changed", **cells), db, now=NOW)
+    zero = dict.fromkeys(CANONICAL, 0)
+    assert (report.rows_added, report.rows_changed) == (zero | added, zero | changed)
+    assert [str(c) for rows in report.changes.values() for c in rows] == listed
+    assert [str(c) for c in list_changes(db, report.import_id)] == listed
+    logged = list_imports(db)[-1]
+    assert (logged.rows_added, logged.rows_changed) == (sum(added.values()), sum(changed.values()))
+    assert {t: n["changed"] for t, n in logged.counts.items() if n["changed"]} == changed
+
+
+def test_a_measure_column_the_file_leaves_out_keeps_its_stored_values(tmp_path: Path) -> None:
+    """A usage file of ACR and units only does not carry revenue: the stored revenue stays."""
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    folder = build(tmp_path, "no-revenue")
+    with open(folder / "usage.csv", newline="", encoding="utf-8") as f:
+        header, *rows = list(csv.reader(f))
+    keep = [i for i, name in enumerate(header) if name != "revenue_usd"]
+    with open(folder / "usage.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([[r[i] for i in keep] for r in [header, *rows]])
+    report = import_dataset(folder, db, now=NOW)
+    assert report.changed_nothing
+    assert one(db, "SELECT revenue_micros FROM usage WHERE subscription_id = 'S3'") == [(4_999_990_000,)]
+
+
+def test_reimport_with_changed_usage_replaces_the_row(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    import_dataset(build(tmp_path, "changed", usage__1__acr_usd="1300"), db, now=NOW)
     assert one(db, "SELECT count(*), max(acr_micros) FROM usage WHERE workload = 'Virtual Machines'") == [
         (2, 1_300_000_000)]
 
@@ -139,7 +197,7 @@ def test_a_store_whose_usage_has_the_old_primary_key_still_replaces_changed_rows
         con.execute(f"CREATE TABLE usage ({STORED['usage']}, PRIMARY KEY (month, subscription_id, workload_key))")
     import_dataset(build(tmp_path), db, now=NOW)
     report = import_dataset(build(tmp_path, "changed", usage__1__acr_usd="1300"), db, now=NOW)
-    assert report.rows_added["usage"] == 1
+    assert (report.rows_added["usage"], report.rows_changed["usage"]) == (0, 1)
     assert one(db, "SELECT count(*), max(acr_micros) FROM usage WHERE workload = 'Virtual Machines'") == [
         (2, 1_300_000_000)]
 
@@ -150,11 +208,34 @@ def test_association_correction_adds_a_version_and_keeps_the_first(tmp_path: Pat
     corrected = build(tmp_path, "corrected", associations__3__end_date="2025-12-31",
                       associations__3__recorded_at="2025-06-01")
     report = import_dataset(corrected, db, now=NOW)
-    assert report.rows_added["associations"] == 1
+    assert (report.rows_added["associations"], report.rows_changed["associations"]) == (0, 1)
     assert one(db, "SELECT version_seq, end_date, known_from FROM associations WHERE association_id = 'A3' "
                    "ORDER BY version_seq") == [(3, dt.date(2026, 2, 28), dt.date(2025, 3, 10)),
                                                (6, dt.date(2025, 12, 31), dt.date(2025, 6, 1))]
-    assert import_dataset(original, db, now=NOW).rows_added["associations"] == 0
+    assert import_dataset(original, db, now=NOW).changed_nothing
+
+
+def test_association_version_with_the_recorded_at_of_a_stored_one_and_other_content_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    first = import_dataset(build(tmp_path), db, now=NOW)
+    before = snapshot(db)
+    with pytest.raises(ImportFailed) as failed:
+        import_dataset(build(tmp_path, "same-day", associations__3__end_date="2025-12-31"), db, now=NOW)
+    assert [str(b) for b in failed.value.bad_rows] == [
+        f"associations.csv:3 column association_id: association 'A3' recorded on 2025-03-10 is stored with other "
+        f"content (end_date) by import {first.import_id}; give the correction a later recorded_at; fix the row or "
+        "re-run with --skip-bad-rows"]
+    assert snapshot(db) == before
+
+
+def test_association_without_recorded_at_that_differs_from_the_stored_one_is_a_new_version(tmp_path: Path) -> None:
+    """A later download ends an attribution: without recorded_at it is a correction from this import on."""
+    db = tmp_path / "store.duckdb"
+    import_dataset(build(tmp_path), db, now=NOW)
+    report = import_dataset(build(tmp_path, "ended", associations__1__end_date="2025-06-30"), db, now=NOW)
+    assert (report.rows_added["associations"], report.rows_changed["associations"]) == (0, 1)
+    assert one(db, "SELECT version_seq, end_date FROM associations WHERE association_id = 'A1' ORDER BY 1") == [
+        (1, None), (6, dt.date(2025, 6, 30))]
 
 
 def test_association_row_repeated_in_a_file_adds_one_version(tmp_path: Path) -> None:
@@ -240,6 +321,36 @@ def test_csv_and_parquet_give_the_same_stored_tables(tmp_path: Path) -> None:
     assert parquet_rows == csv_rows
 
 
+def test_a_cell_of_a_few_mebibytes_is_read_whole(tmp_path: Path) -> None:
+    notes = "x" * (3 << 20)
+    report = import_dataset(build(tmp_path, customers__2__name=notes), tmp_path / "store.duckdb", now=NOW)
+    assert (report.status, report.rejected) == ("ok", [])
+    assert one(tmp_path / "store.duckdb", "SELECT length(name) FROM customers WHERE tenant_id = 'T2'") == [(3 << 20,)]
+
+
+ENCODINGS = [
+    pytest.param("utf-16", id="A UTF-16 file with its byte-order mark imports as its UTF-8 twin"),
+    pytest.param("utf-16-be", id="A big-endian UTF-16 file with its byte-order mark imports as its UTF-8 twin"),
+    pytest.param("utf-32", id="A UTF-32 file with its byte-order mark imports as its UTF-8 twin"),
+    pytest.param("utf-8-sig", id="A UTF-8 file with a byte-order mark imports as its twin without"),
+]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_a_file_in_an_encoding_its_byte_order_mark_names_is_read_in_it(tmp_path: Path, encoding: str) -> None:
+    other = build(tmp_path, "other", customers__1__name="Adatum Müller ✓")
+    build(tmp_path, "twin", customers__1__name="Adatum Müller ✓")
+    for path in other.glob("*.csv"):
+        text = path.read_text(encoding="utf-8")
+        path.write_bytes((codecs.BOM_UTF16_BE if encoding == "utf-16-be" else b"") + text.encode(encoding))
+    report = import_dataset(other, tmp_path / "other.duckdb", now=NOW)
+    twin = import_dataset(tmp_path / "twin", tmp_path / "twin.duckdb", now=NOW)
+    assert (report.status, report.rejected, report.rows_added) == ("ok", [], twin.rows_added)
+    assert snapshot(tmp_path / "other.duckdb") | {"associations": []} == \
+        snapshot(tmp_path / "twin.duckdb") | {"associations": []}
+    assert one(tmp_path / "other.duckdb", "SELECT name FROM customers WHERE tenant_id = 'T1'") == [("Adatum Müller ✓",)]
+
+
 def test_headers_match_case_insensitively_in_any_order_and_extra_columns_are_ignored(tmp_path: Path) -> None:
     base = build(tmp_path)
     import_dataset(base, tmp_path / "base.duckdb", now=NOW)
@@ -290,6 +401,24 @@ def test_open_store_twice_keeps_the_data(tmp_path: Path) -> None:
     assert one(db, "SELECT count(*) FROM partners") == [(3,)]
 
 
+UNKNOWN_FILES = [
+    pytest.param("customer.csv", "customer.csv:0: is not a table of the data contract, so it is not read; did you "
+                 "mean customers.csv? rename it and import again", id="A near miss of a table's file name is named"),
+    pytest.param("orders.parquet", "orders.parquet:0: is not a table of the data contract, so it is not read; the "
+                 "tables are partners, customers, subscriptions, associations, usage, certifications",
+                 id="A data file named after no table is named with the tables there are"),
+]
+
+
+@pytest.mark.parametrize(("name", "warning"), UNKNOWN_FILES)
+def test_a_data_file_the_contract_does_not_know_is_a_warning(tmp_path: Path, name: str, warning: str) -> None:
+    folder = build(tmp_path)
+    (folder / name).write_text("tenant_id,name\nT9,Litware\n", encoding="utf-8")
+    (folder / "README.txt").write_text("not data", encoding="utf-8")
+    report = import_dataset(folder, tmp_path / "store.duckdb", now=NOW)
+    assert (report.status, [str(w) for w in report.warnings]) == ("ok", [warning])
+
+
 def test_import_of_a_path_that_is_not_a_folder_says_so(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="is not a folder"):
         import_dataset(tmp_path / "nowhere", tmp_path / "store.duckdb")
@@ -316,7 +445,8 @@ def test_a_partners_only_folder_updates_a_store_that_holds_an_import(tmp_path: P
     others = snapshot(db, CANONICAL[1:])
     report = import_dataset(partners_only(tmp_path), db, now=NOW)
     assert (report.status, report.tables, report.files) == ("ok", ["partners"], ["partners.csv"])
-    assert report.rows_added == dict.fromkeys(CANONICAL, 0) | {"partners": 3}
+    assert report.rows_added == dict.fromkeys(CANONICAL, 0) | {"partners": 2}
+    assert report.rows_changed == dict.fromkeys(CANONICAL, 0) | {"partners": 1}
     assert one(db, "SELECT partner_id, name, parent_partner_id FROM partners ORDER BY 1") == [
         ("G1", "Contoso Group", None), ("P1", "Contoso Cloud", "G1"),
         ("P2", "Fabrikam Distribution", None), ("P3", "Northwind Resale", "P2"), ("P4", "Litware Resale", "P2")]
@@ -341,7 +471,7 @@ def test_the_same_partners_only_update_imported_twice_changes_nothing_the_second
     import_dataset(partners_only(tmp_path), db, now=NOW)
     before = snapshot(db)
     again = import_dataset(partners_only(tmp_path, name="again"), db, now=NOW)
-    assert again.rows_added == dict.fromkeys(CANONICAL, 0)
+    assert again.changed_nothing
     assert snapshot(db) == before
 
 
@@ -414,3 +544,17 @@ def test_a_store_written_before_keys_existed_is_keyed_when_opened(tmp_path: Path
         con.execute("DROP TABLE subscription_keys")
     open_store(db).close()
     assert snapshot(db, (*CANONICAL, *KEY_TABLES)) == keyed
+
+
+def test_a_store_logged_before_changes_were_counted_gains_the_columns(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    first = import_dataset(build(tmp_path), db, now=NOW)
+    with duckdb.connect(str(db)) as con:  # the import log as stores made before 2026-12-07 have it
+        con.execute("ALTER TABLE imports DROP COLUMN rows_changed")
+        con.execute("ALTER TABLE imports DROP COLUMN counts")
+        con.execute("DROP TABLE import_changes")
+    second = import_dataset(build(tmp_path, "changed", usage__1__acr_usd="1300"), db, now=NOW)
+    assert [(r.import_id, r.rows_added, r.rows_changed, r.counts.get("usage")) for r in list_imports(db)] == [
+        (first.import_id, 22, None, None), (second.import_id, 0, 1, {"read": 5, "added": 0, "changed": 1})]
+    assert [str(c) for c in list_changes(db, second.import_id)] == [
+        "usage month 2025-01, subscription_id S1, workload Virtual Machines: acr_usd 1200.5 → 1300"]

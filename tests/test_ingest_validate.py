@@ -10,6 +10,7 @@ import csv
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -48,6 +49,24 @@ def drop_column(table: str, column: str):
     return edit
 
 
+def rename_column(table: str, column: str, name: str):
+    """An edit: give `column` of `<table>.csv` another name in the header."""
+    def edit(folder: Path) -> None:
+        header, rows = _read(folder / f"{table}.csv")
+        header[header.index(column)] = name
+        _write(folder / f"{table}.csv", header, rows)
+    return edit
+
+
+def repeat_column(table: str, column: str):
+    """An edit: add a second `column` to `<table>.csv`, holding the first's values."""
+    def edit(folder: Path) -> None:
+        header, rows = _read(folder / f"{table}.csv")
+        i = header.index(column)
+        _write(folder / f"{table}.csv", [*header, column], [[*r, r[i]] for r in rows])
+    return edit
+
+
 def append_text(file: str, text: str):
     """An edit: append raw text to a file (for lines the CSV writer would not produce)."""
     def edit(folder: Path) -> None:
@@ -64,6 +83,14 @@ def with_bom(file: str):
     return edit
 
 
+def encode(file: str, encoding: str):
+    """An edit: save the file in another encoding (Python's codec name; `utf-16` writes its byte-order mark)."""
+    def edit(folder: Path) -> None:
+        path = folder / file
+        path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+    return edit
+
+
 def remove_file(file: str):
     """An edit: delete a file from the data set."""
     return lambda folder: (folder / file).unlink()
@@ -72,6 +99,17 @@ def remove_file(file: str):
 def parquet_copy(table: str):
     """An edit: also write `<table>.parquet` beside `<table>.csv`."""
     return lambda folder: pq.write_table(pacsv.read_csv(folder / f"{table}.csv"), folder / f"{table}.parquet")
+
+
+def usage_parquet(**columns: list):
+    """An edit: replace `usage.csv` by `usage.parquet` (types as pyarrow infers them), with `columns` replaced."""
+    def edit(folder: Path) -> None:
+        table = pacsv.read_csv(folder / "usage.csv")
+        for name, values in columns.items():
+            table = table.set_column(table.column_names.index(name), name, pa.array(values, pa.float64()))
+        pq.write_table(table, folder / "usage.parquet")
+        (folder / "usage.csv").unlink()
+    return edit
 
 
 def build(tmp_path: Path, *edits) -> Path:
@@ -134,6 +172,27 @@ CASES = [
                  [f"associations.csv:1 column type: 'CPOR_XYZ' is not one of CPOR_OSU, CPOR_OSA, CPOR_REVREC, "
                   f"DPOR, PAL, CSP_DIRECT, CSP_INDIRECT, TPOR{FIX}"],
                  id="An association type outside the program's list is rejected"),
+    pytest.param([add_row("associations", association_id="A3", partner_id="P1", type="CPOR_OSU", tenant_id="T2",
+                          workload="Exchange", incentive="true", poe_status="approved", start_date="2025-03-01",
+                          end_date="2025-12-31", recorded_at="2025-03-10")],
+                 [f"associations.csv:3 column association_id: association 'A3' recorded on 2025-03-10 has other "
+                  f"content at associations.csv:6 (end_date); keep the right row, or give the later version a "
+                  f"later recorded_at{FIX}",
+                  f"associations.csv:6 column association_id: association 'A3' recorded on 2025-03-10 has other "
+                  f"content at associations.csv:3 (end_date); keep the right row, or give the later version a "
+                  f"later recorded_at{FIX}"],
+                 id="Two versions of one association recorded the same day with other content are both rejected, "
+                    "each naming the other row"),
+    pytest.param([add_row("associations", association_id="A1", partner_id="P2", type="CSP_DIRECT", tenant_id="T1",
+                          subscription_id="S1", start_date="2025-01-01", end_date="2025-06-30")],
+                 [f"associations.csv:1 column association_id: association 'A1' with no recorded_at, known from its "
+                  f"start_date 2025-01-01, has other content at associations.csv:6 (partner_id, end_date); keep the "
+                  f"right row, or give the later version a later recorded_at{FIX}",
+                  f"associations.csv:6 column association_id: association 'A1' with no recorded_at, known from its "
+                  f"start_date 2025-01-01, has other content at associations.csv:1 (partner_id, end_date); keep the "
+                  f"right row, or give the later version a later recorded_at{FIX}"],
+                 id="Without recorded_at, two versions of one association known from the same start date with other "
+                    "content are both rejected"),
     pytest.param([set_cell("associations", 3, "end_date", "2025-02-01")],
                  [f"associations.csv:3 column end_date: '2025-02-01' is before start_date '2025-03-01'{FIX}"],
                  id="An association that ends before it starts is rejected"),
@@ -158,6 +217,22 @@ CASES = [
                  [f"usage.csv:4 column paid_units: '-5' is not a whole number of 0 or more{FIX}",
                   f"usage.csv:4 column active_units: '1.5' is not a whole number of 0 or more{FIX}"],
                  id="Negative or fractional unit counts are rejected, one line per cell"),
+    pytest.param([set_cell("usage", 1, "acr_usd", "-1200.50")],
+                 [f"usage.csv:1 column acr_usd: '-1200.50' is negative; an amount of US dollars is 0 or more{FIX}"],
+                 id="A negative ACR is rejected at its cell"),
+    pytest.param([set_cell("usage", 5, "revenue_usd", "-4999.99")],
+                 [f"usage.csv:5 column revenue_usd: '-4999.99' is negative; an amount of US dollars is 0 or more{FIX}"],
+                 id="A negative revenue is rejected at its cell"),
+    pytest.param([set_cell("usage", 1, "acr_usd", "NaN"), set_cell("usage", 2, "acr_usd", "-inf"),
+                  set_cell("usage", 4, "paid_units", "Infinity")],
+                 [f"usage.csv:1 column acr_usd: 'NaN' is not a finite number{FIX}",
+                  f"usage.csv:2 column acr_usd: '-inf' is not a finite number{FIX}",
+                  f"usage.csv:4 column paid_units: 'Infinity' is not a finite number{FIX}"],
+                 id="Not-a-number and infinite amounts are rejected as not finite, one line per cell"),
+    pytest.param([usage_parquet(acr_usd=[float("nan"), -1.5, 12.5, None, None])],
+                 [f"usage.parquet:1 column acr_usd: 'nan' is not a finite number{FIX}",
+                  f"usage.parquet:2 column acr_usd: '-1.5' is negative; an amount of US dollars is 0 or more{FIX}"],
+                 id="A Parquet float column's NaN and negative amounts are rejected like the CSV's"),
     pytest.param([set_cell("usage", 1, "acr_usd", "1.200,50")],
                  [f"usage.csv:1 column acr_usd: '1.200,50' is not a decimal number of US dollars below "
                   f"9,000,000,000,000{FIX}"],
@@ -177,11 +252,41 @@ CASES = [
                  ["usage.csv:0 column workload: the required column is missing from the header; "
                   "add the column and import again"],
                  id="A file without a required column is rejected as a whole"),
+    pytest.param([rename_column("usage", "workload", "Workloads")],
+                 ["usage.csv:0 column workload: the required column is missing from the header; the header has "
+                  "Workloads: rename it to workload and import again"],
+                 id="A required column missing next to a near miss of its name says which column to rename"),
+    pytest.param([drop_column("usage", "acr_usd"), drop_column("usage", "paid_units"),
+                  drop_column("usage", "active_units"), drop_column("usage", "revenue_usd")],
+                 ["usage.csv:0: has none of the measure columns acr_usd, paid_units, active_units, revenue_usd, so "
+                  "its rows carry no usage; add the measure columns the file is meant to carry and import again"],
+                 id="A usage file without any measure column is rejected as a whole, naming the columns it lacks"),
     pytest.param([remove_file("usage.csv")],
                  [("usage.csv:0: the data set has no usage.csv or usage.parquet, which a first import needs (it "
                    "needs partners, customers, subscriptions, associations and usage); add the file: only a store "
                    "that already holds an import takes a folder of some tables only")],
                  id="A first import without a required file is rejected, saying which tables a first import needs"),
+    pytest.param([repeat_column("certifications", "earned_on")],
+                 ["certifications.csv:0 column earned_on: the column appears twice in the header; keep one of the "
+                  "two columns"],
+                 id="A column the header repeats with the same spelling is rejected, not one of the two kept"),
+    pytest.param([set_cell("certifications", 2, "certification", "Certifié Azure"),
+                  encode("certifications.csv", "latin-1")],
+                 ["certifications.csv:0: is not UTF-8: line 3 has the byte 0xe9, as Latin-1 or Windows-1252 text "
+                  "would; save the file as UTF-8 (or UTF-16 with a byte-order mark) and import again"],
+                 id="A Latin-1 file is refused, naming its first line that is not UTF-8, not guessed at"),
+    pytest.param([encode("certifications.csv", "utf-16-le")],
+                 ["certifications.csv:0: line 1 holds NUL bytes: the file is UTF-16 without a byte-order mark, or "
+                  "not text at all; save the file as UTF-8 (or UTF-16 with a byte-order mark) and import again"],
+                 id="A UTF-16 file without its byte-order mark is refused as such, not read as odd UTF-8"),
+    pytest.param([lambda folder: (folder / "certifications.csv").write_bytes(b"")],
+                 ["certifications.csv:0: is empty: a table's file holds at least its header row; fix the file and "
+                  "import again"],
+                 id="An empty file is refused as empty"),
+    pytest.param([set_cell("certifications", 1, "certification", "x" * (40 << 20))],
+                 ["certifications.csv:0: has a line longer than 16 MiB, more than any value of the data contract "
+                  "needs; fix the file and import again"],
+                 id="A line of 40 MiB is refused as longer than the reader takes, saying so"),
     pytest.param([parquet_copy("usage")],
                  ["usage.csv:0: both usage.csv and usage.parquet are present; keep one of the two files"],
                  id="A table given both as CSV and as Parquet is rejected"),
@@ -226,6 +331,41 @@ def test_import_unknown_workload_is_a_warning_not_an_error(tmp_path: Path) -> No
         "usage.csv:1 column workload: unknown workload 'Quantum Widgets' (and 1 more row); it counts "
         "toward no area-specific metric; check the spelling against the workload catalogue "
         "(rules/workloads.yaml)"]
+
+
+IGNORED = "partnerscore does not read this column of {}; its values are not imported"
+WARNINGS = [
+    pytest.param([rename_column("usage", "revenue_usd", "revenue_usdd")],
+                 [f"usage.csv:0 column revenue_usdd: {IGNORED.format('usage.csv')}; did you mean revenue_usd? "
+                  "rename the column and import again"],
+                 id="A misspelt optional column is a warning naming it, with the column it nearly matches"),
+    pytest.param([rename_column("partners", "role", "Notes")],
+                 [f"partners.csv:0 column Notes: {IGNORED.format('partners.csv')}; check its name against "
+                  "docs/data-contract.md, or leave it out"],
+                 id="A column the contract does not know is a warning naming it as written"),
+    pytest.param([rename_column("partners", "role", "ROLE"), rename_column("customers", "segment", " Segment ")],
+                 [], id="A contract column in another case or with spaces around it is no unknown column"),
+    pytest.param([rename_column("partners", "role", "notes"), rename_column("partners", "parent_partner_id", "NOTES")],
+                 [f"partners.csv:0 column notes: {IGNORED.format('partners.csv')}; check its name against "
+                  "docs/data-contract.md, or leave it out"],
+                 id="An unknown column repeated in the header is one warning"),
+]
+
+
+@pytest.mark.parametrize(("edits", "expected"), WARNINGS)
+def test_import_unknown_columns_are_warnings(tmp_path: Path, edits, expected) -> None:
+    report = import_dataset(build(tmp_path, *edits), tmp_path / "store.duckdb")
+    assert (report.status, [str(w) for w in report.warnings]) == ("ok", expected)
+
+
+def test_an_unreadable_parquet_file_is_named_without_the_folder_it_is_in(tmp_path: Path) -> None:
+    folder = build(tmp_path, remove_file("usage.csv"))
+    (folder / "usage.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(ImportFailed) as failed:
+        import_dataset(folder, tmp_path / "store.duckdb")
+    message = str(failed.value.bad_rows[0])
+    assert message.startswith("usage.parquet:0: cannot be read as Parquet: ")
+    assert str(tmp_path) not in message and "'usage.parquet'" in message
 
 
 def test_bad_row_message_names_file_row_column_and_fix() -> None:

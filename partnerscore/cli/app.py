@@ -28,8 +28,13 @@ from partnerscore.engine.explain import explain as explain_area
 from partnerscore.engine.scoring import score as score_tables
 from partnerscore.errors import ImportFailed, PartnerscoreError
 from partnerscore.ingest.importer import import_dataset
-from partnerscore.ingest.quarantine import list_imports, list_quarantine
+from partnerscore.ingest.quarantine import list_changes, list_imports, quarantined
+from partnerscore.ingest.tables import CONTRACT
 from partnerscore.ledger.audits import FINDING_COLUMNS, validate as validate_ledger
+
+#: `--limit` and `--offset` of the commands that list rows an import kept (changes, quarantine).
+LimitOption = Annotated[int | None, typer.Option(min=1, help="At most this many rows (default: all).")]
+OffsetOption = Annotated[int, typer.Option(min=0, help="Skip this many rows first.")]
 
 app = typer.Typer(help="Partner associations ledger and Partner Capability Score, open and explainable.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -111,17 +116,22 @@ def import_command(
     source: Annotated[str, typer.Option(
         "--from", help="What the folder holds: contract (the data contract's tables) or partner-center "
                        "(Partner Center Insights downloads, see docs/partner-center.md).")] = "contract",
+    fmt: Annotated[Format, typer.Option("--format", "-f", help=(
+        "table: the report line and the first changed rows of each table; json: the whole report with "
+        "every changed row; csv: every changed row."))] = Format.table,
 ) -> None:
     """Import a data set into the database; bad rows are reported and quarantined.
 
-    A first import needs every table the data contract requires; later ones may bring only some.
+    A first import needs every table the data contract requires; later ones may bring only some. The
+    report says how many rows each table added and how many stored rows it changed, and lists the changes.
 
     With --engine spark the canonical tables are also written as Parquet (`<db>.parquet/`) for Spark.
     """
     database = db or default_db()
     report = _import(dataset, database, skip_bad_rows, source)
     render.error_lines(str(bad) for bad in report.rejected)
-    render_imports.imported(report)
+    changes = list_changes(database, report.import_id) if fmt is not Format.table else []
+    render_imports.imported(report, changes, fmt)
     if (engine or setting("engine", "duckdb")) == "spark":
         from partnerscore.engine.spark import parquet_store
 
@@ -211,20 +221,48 @@ def validate(
 def quarantine(
     db: DbOption = None,
     import_id: Annotated[str | None, typer.Option("--import", help="Only this import's rows.")] = None,
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """List rejected rows with their import, file, row, column and reason."""
+    """List rejected rows with their import, file, row, column and reason.
+
+    Imports oldest first, each one's rows by file and row; all of them, or the page --limit and --offset
+    give (only that page is read from the database).
+    """
     database = db or default_db()
-    imports = [r.import_id for r in list_imports(database) if import_id in (None, r.import_id)]
+    if import_id is not None and import_id not in {r.import_id for r in list_imports(database)}:
+        raise PartnerscoreError(f"no import {import_id} in {database}; `partnerscore imports` lists them")
     rows = [{"import_id": i, "file": b.file, "row": b.row, "column": b.column, "reason": b.reason}
-            for i in imports for b in list_quarantine(database, i)]
+            for i, b in quarantined(database, import_id, limit=limit, offset=offset)]
     render.write_rows(rows, fmt, f"{len(rows)} quarantined rows", ["import_id", "file", "row", "column", "reason"])
 
 
 @command()
-def imports(db: DbOption = None, fmt: FormatOption = Format.table) -> None:
-    """The import log: every import with its files, rows added and rejected, and status."""
-    render_imports.imports(list_imports(db or default_db()), fmt)
+def imports(
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+    changes: Annotated[str | None, typer.Option(
+        "--changes", metavar="IMPORT_ID", help="List the stored rows this import changed, instead of the log.")] = None,
+    table: Annotated[str | None, typer.Option(help="With --changes: only this table's changed rows.")] = None,
+    limit: LimitOption = None,
+    offset: OffsetOption = 0,
+) -> None:
+    """The import log: every import with its files, rows added, changed and rejected, and status.
+
+    With --changes IMPORT_ID, the rows that import changed, each with its key and the columns that changed,
+    before and after (all of them, or the page --limit and --offset give).
+    """
+    database = db or default_db()
+    records = list_imports(database)
+    if changes is None:
+        render_imports.imports(records, fmt)
+        return
+    if changes not in {r.import_id for r in records}:
+        raise PartnerscoreError(f"no import {changes} in {database}; `partnerscore imports` lists them")
+    if table is not None and table not in CONTRACT:
+        raise PartnerscoreError(f"unknown table {table!r}; choose one of {', '.join(CONTRACT)}")
+    render_imports.changes_of(changes, list_changes(database, changes, table, limit=limit, offset=offset), fmt)
 
 
 @command()

@@ -34,20 +34,34 @@ _DECIMAL = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
 #: Largest amount in US dollars whose micro-dollars fit a BIGINT, with room for sums.
 MAX_DOLLARS = 9_000_000_000_000
 
-#: For each contract type: (SQL condition that a non-empty cell `{c}` is bad, what was expected).
-TYPE_CHECKS: dict[str, tuple[str, str]] = {
-    "date": (r"NOT regexp_full_match({c}, '\d{{4}}-\d{{2}}-\d{{2}}') OR TRY_CAST({c} AS DATE) IS NULL",
-             "is not YYYY-MM-DD"),
-    "month": (r"NOT regexp_full_match({c}, '\d{{4}}-\d{{2}}') OR TRY_CAST({c} || '-01' AS DATE) IS NULL",
-              "is not YYYY-MM"),
-    "decimal": (f"NOT regexp_full_match({{c}}, '{_DECIMAL}') "
-                f"OR abs(TRY_CAST({{c}} AS DOUBLE)) >= {MAX_DOLLARS} "
-                "OR TRY_CAST({c} AS DECIMAL(38, 12)) IS NULL",
-                f"is not a decimal number of US dollars below {MAX_DOLLARS:,}"),
-    "integer": (r"NOT regexp_full_match({c}, '\+?\d+') OR TRY_CAST({c} AS BIGINT) IS NULL",
-                "is not a whole number of 0 or more"),
-    "bool": ("lower({c}) NOT IN ('true', 'false')", "is not true or false"),
+_NOT_FINITE = ("lower(ltrim({c}, '+-')) IN ('nan', 'inf', 'infinity')", "is not a finite number")
+
+#: For each contract type: (SQL condition that a non-empty cell `{c}` is bad, what is wrong), in the order
+#: they are tried; a cell gets the first that applies.
+TYPE_CHECKS: dict[str, tuple[tuple[str, str], ...]] = {
+    "date": ((r"NOT regexp_full_match({c}, '\d{{4}}-\d{{2}}-\d{{2}}') OR TRY_CAST({c} AS DATE) IS NULL",
+              "is not YYYY-MM-DD"),),
+    "month": ((r"NOT regexp_full_match({c}, '\d{{4}}-\d{{2}}') OR TRY_CAST({c} || '-01' AS DATE) IS NULL",
+               "is not YYYY-MM"),),
+    # ACR and revenue are amounts the program sums and compares to thresholds: a credit or refund is
+    # netted into the month's amount by the source, never a negative row here.
+    "decimal": (_NOT_FINITE,
+                (f"NOT regexp_full_match({{c}}, '{_DECIMAL}') "
+                 f"OR abs(TRY_CAST({{c}} AS DOUBLE)) >= {MAX_DOLLARS} "
+                 "OR TRY_CAST({c} AS DECIMAL(38, 12)) IS NULL",
+                 f"is not a decimal number of US dollars below {MAX_DOLLARS:,}"),
+                ("TRY_CAST({c} AS DECIMAL(38, 12)) < 0", "is negative; an amount of US dollars is 0 or more")),
+    "integer": (_NOT_FINITE,
+                (r"NOT regexp_full_match({c}, '\+?\d+') OR TRY_CAST({c} AS BIGINT) IS NULL",
+                 "is not a whole number of 0 or more")),
+    "bool": (("lower({c}) NOT IN ('true', 'false')", "is not true or false"),),
 }
+
+
+def type_cases(expr: str, column_type: str) -> list[str]:
+    """`WHEN … THEN reason` branches of a SQL CASE that say why the non-empty cell `expr` is not of its type."""
+    return [f"WHEN {bad.format(c=expr)} THEN {quoted(expr)} || {literal(' ' + what)}"
+            for bad, what in TYPE_CHECKS.get(column_type, ())]
 
 
 def quoted(expr: str) -> str:
@@ -73,9 +87,7 @@ def cell_checks(table: str) -> list[str]:
         cases = []
         if column.required:
             cases.append(f"WHEN {c} IS NULL THEN 'is empty but required'")
-        if column.type in TYPE_CHECKS:
-            bad, expected = TYPE_CHECKS[column.type]
-            cases.append(f"WHEN {bad.format(c=c)} THEN {quoted(c)} || {literal(' ' + expected)}")
+        cases += type_cases(c, column.type)
         if (table, c) in ENUMS:
             allowed = ENUMS[table, c]
             values = ", ".join(literal(v) for v in allowed)

@@ -23,11 +23,12 @@ import duckdb
 
 from partnerscore.errors import BadRow, DatasetError, ImportFailed
 from partnerscore.ingest import write
+from partnerscore.ingest.changes import RowChange, read_changes
 from partnerscore.ingest.partner_center import read_downloads
 from partnerscore.ingest.quarantine import record_import
 from partnerscore.ingest.readers import Dataset, read_dataset
 from partnerscore.ingest.store import Store, connected
-from partnerscore.ingest.tables import CONTRACT
+from partnerscore.ingest.tables import CONTRACT, MEASURES
 from partnerscore.ingest.validate import Validation, drop_work_tables, validate
 
 #: `progress(step, done, total)`: step is "read", "validate" or "write"; done/total count tables.
@@ -38,13 +39,20 @@ Progress = Callable[[str, int, int], None]
 SOURCES: dict[str, Callable[..., Dataset]] = {"contract": read_dataset, "partner-center": read_downloads}
 
 
+#: How many changed rows of each table the report itself lists (all are in the store: `list_changes`).
+CHANGES_LISTED = 20
+
+
 @dataclass
 class ImportReport:
-    """What one import read, added and rejected.
+    """What one import read, added, changed and rejected.
 
     `status` is `ok` (nothing rejected), `partial` (bad rows skipped and quarantined) or `failed`
-    (nothing imported). `rows_added` counts new rows, replaced rows and new association versions, so a
-    re-import of the same data set reports 0 for every table. `tables` are the contract tables the data
+    (nothing imported). `rows_added` counts rows whose key the store did not hold (new partners, usage
+    facts, associations); `rows_changed` counts stored rows the import replaced with other content, and
+    new versions of stored associations. A re-import of the same data set reports 0 and 0 for every
+    table. `changes` lists the first `CHANGES_LISTED` changed rows of each table, with the columns that
+    changed; `list_changes(db, import_id)` reads them all. `tables` are the contract tables the data
     set held, in contract order: an update of a store may bring only some (the others stay as stored).
     """
 
@@ -55,10 +63,30 @@ class ImportReport:
     rows_read: dict[str, int]
     tables: list[str] = field(default_factory=lambda: list(CONTRACT))
     rows_added: dict[str, int] = field(default_factory=dict)
+    rows_changed: dict[str, int] = field(default_factory=dict)
+    changes: dict[str, list[RowChange]] = field(default_factory=dict)
     rejected: list[BadRow] = field(default_factory=list)
     warnings: list[BadRow] = field(default_factory=list)
     status: str = "ok"
     rows_rejected: int = 0
+
+    @property
+    def changed_nothing(self) -> bool:
+        """Whether the import left every stored row as it was (a re-import of the same data, say)."""
+        return not any(self.rows_added.values()) and not any(self.rows_changed.values())
+
+    def to_json(self) -> dict:
+        """The report as the JSON the command line and the web app give (`changes` as listed here)."""
+        return {"import_id": self.import_id, "status": self.status, "imported_at": self.imported_at.isoformat(),
+                "source": self.source, "files": self.files, "tables": self.tables, "rows_read": self.rows_read,
+                "rows_added": self.rows_added, "rows_changed": self.rows_changed,
+                "rows_rejected": self.rows_rejected, "changed_nothing": self.changed_nothing,
+                "changes": {t: [c.to_json() for c in rows] for t, rows in self.changes.items()},
+                "rejected": [_bad_json(b) for b in self.rejected], "warnings": [_bad_json(b) for b in self.warnings]}
+
+
+def _bad_json(bad: BadRow) -> dict:
+    return {"file": bad.file, "row": bad.row, "column": bad.column, "reason": bad.reason, "message": str(bad)}
 
 
 def import_dataset(path: Path | str, db: Store, *, skip_bad_rows: bool = False,
@@ -99,7 +127,9 @@ def import_dataset(path: Path | str, db: Store, *, skip_bad_rows: bool = False,
             if failed:
                 con.rollback()
             else:
-                report.rows_added = _write(con, report, progress)
+                report.rows_added, report.rows_changed = _write(con, report, dataset, progress)
+                report.changes = {t: read_changes(con, report.import_id, t, limit=CHANGES_LISTED)
+                                  for t, n in report.rows_changed.items() if n}
                 report.status = "partial" if report.rejected else "ok"
                 record_import(con, report, dataset)
                 drop_work_tables(con)
@@ -110,7 +140,7 @@ def import_dataset(path: Path | str, db: Store, *, skip_bad_rows: bool = False,
         if failed:
             drop_work_tables(con)
             report.status = "failed"
-            report.rows_added = dict.fromkeys(CONTRACT, 0)
+            report.rows_added, report.rows_changed = dict.fromkeys(CONTRACT, 0), dict.fromkeys(CONTRACT, 0)
             _record_failure(con, report, dataset)
             raise ImportFailed(report.rejected, report.import_id, report)
     return report
@@ -158,18 +188,25 @@ def _rows_read(dataset: Dataset) -> dict[str, int]:
     return read
 
 
-def _write(con: duckdb.DuckDBPyConnection, report: ImportReport, progress: Progress | None) -> dict[str, int]:
-    """Write every table's good rows, in contract order; return rows added per table."""
-    added = {}
+def _write(con: duckdb.DuckDBPyConnection, report: ImportReport, dataset: Dataset,
+           progress: Progress | None) -> tuple[dict[str, int], dict[str, int]]:
+    """Write every table's good rows, in contract order; return rows added and rows changed per table.
+
+    A measure column the data set does not carry (a usage file without `revenue_usd`, a DynamicsUsage
+    download without the seats report's revenue) keeps the stored values of the rows it replaces.
+    """
+    added, changed = {}, {}
     write.assign_keys(con)
     for done, table in enumerate(CONTRACT, start=1):
+        raw = dataset.tables.get(table)
+        kept = set(MEASURES.get(table, ())) - raw.carried_measures if raw else set()
         if table == "associations":
-            added[table] = write.append_versions(con, report.import_id, report.imported_at)
+            added[table], changed[table] = write.append_versions(con, report.import_id, report.imported_at)
         else:
-            added[table] = write.upsert(con, table)
+            added[table], changed[table] = write.upsert(con, table, report.import_id, kept)
         if progress:
             progress("write", done, len(CONTRACT))
-    return added
+    return added, changed
 
 
 def _abort(con: duckdb.DuckDBPyConnection) -> None:

@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from partnerscore.errors import BadRow, DatasetError
+from partnerscore.ingest.checks import type_cases
 from partnerscore.ingest.partner_center_schema import (
     DownloadSchema,
     Schema,
@@ -35,8 +36,10 @@ from partnerscore.ingest.partner_center_schema import (
     recognise,
 )
 from partnerscore.ingest.partner_center_sql import (
+    MEASURES,
     MONTH_FORMATS,
     TRANSLATIONS,
+    USAGE_ROWS,
     normal_sql,
 )
 from partnerscore.ingest.readers import (
@@ -119,12 +122,13 @@ def read_downloads(path: Path | str, progress: Callable[[str, int, int], None] |
         raise DatasetError(f"{folder} holds no .csv or .parquet file; save the Partner Center downloads there")
     schema = load_schema()
     downloads, reasons = [], []
+    known = set().union(*(d.spellings for d in schema.datasets.values()))
     for done, file in enumerate(files, start=1):
-        raw = read_table(file.stem, file)
+        raw = read_table(file.stem, file, known)
         if any(p.row == 0 for p in raw.problems):
             reasons += [str(p) for p in raw.problems if p.row == 0]
         else:
-            found, reason = recognise(file.name, raw.columns, schema)
+            found, reason = recognise(file.name, raw.header, schema)
             if reason:
                 reasons.append(reason)
             else:
@@ -156,6 +160,8 @@ def _translate(con: duckdb.DuckDBPyConnection, downloads: list[Download],
         for hidden in (FILE, LINE, FROM):
             text = text.append_column(hidden, data[hidden])
         tables[table] = RawTable(table, f"Partner Center {table}", text, headers=_headers(table, downloads))
+    present = {d.schema.name for d in downloads}
+    tables["usage"].measures = {role for role, (_, sources) in MEASURES.items() if present & set(sources)}
     return tables, problems
 
 
@@ -221,10 +227,29 @@ def _untranslatable(con: duckdb.DuckDBPyConnection, downloads: list[Download], s
         UNION ALL
         SELECT {FILE}, {LINE}, 'attribution', '''' || attribution || ''' names no indirect provider: the '
                || 'download of a CSP Tier 2 reseller does not say which provider it buys through'
-        FROM pc_norm WHERE assoc_type = 'CSP_INDIRECT'""")
+        FROM pc_norm WHERE assoc_type = 'CSP_INDIRECT'
+        UNION ALL {_measure_problems()}""")
     by_file = {d.file: d for d in downloads}
     rows = con.sql(f"SELECT * FROM pc_problems ORDER BY {FILE}, {LINE}, role").fetchall()
     return [BadRow(file, line, by_file[file].header(role), reason) for file, line, role, reason in rows]
+
+
+def _measure_problems() -> str:
+    """SQL of the measure cells that are no amount or count, at the download cell itself.
+
+    Checked here rather than on the translated usage rows: a usage row may merge the cells of several
+    downloads (DynamicsUsage's seats and SeatsSubscriptionsAndRevenue's revenue), and a problem must name
+    the download that holds the cell. Only cells the import reads are checked.
+    """
+    queries = []
+    for role, (kind, datasets) in MEASURES.items():
+        names = ", ".join(_literal(d) for d in datasets)
+        queries.append(f"""
+            SELECT {FILE}, {LINE}, '{role}', reason FROM (
+                SELECT {FILE}, {LINE}, CASE {' '.join(type_cases(role, kind))} END AS reason
+                FROM pc_norm WHERE dataset IN ({names}) AND {role} IS NOT NULL AND {USAGE_ROWS})
+            WHERE reason IS NOT NULL""")
+    return " UNION ALL ".join(queries)
 
 
 def _with_role(downloads: list[Download], role: str) -> str:

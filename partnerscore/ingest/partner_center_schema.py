@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from partnerscore.ingest.headers import near_miss
+
 
 @dataclass(frozen=True)
 class DownloadSchema:
@@ -40,6 +42,11 @@ class DownloadSchema:
         """The published spelling of each required role `header` lacks."""
         present = self.headers_in(header)
         return [self.columns[role][0] for role in self.required if role not in present]
+
+    @property
+    def spellings(self) -> set[str]:
+        """Every (lower-case) column name this download is known to have: published or carrying a role."""
+        return {c.lower() for c in self.published} | {s.lower() for names in self.columns.values() for s in names}
 
     def overlap(self, header: set[str]) -> float:
         """Share of the published columns that `header` holds."""
@@ -96,17 +103,19 @@ def load_schema(path: Path = SCHEMA_FILE) -> Schema:
     )
 
 
-def recognise(file: str, header: set[str], schema: Schema) -> tuple[DownloadSchema | None, str | None]:
-    """Which download `file` (with lower-case column names `header`) is, or why it is none.
+def recognise(file: str, written: list[str], schema: Schema) -> tuple[DownloadSchema | None, str | None]:
+    """Which download `file` (with the column names `written` in its header) is, or why it is none.
 
     A dataset whose required columns are all present is a match; of several, the one holding the most
     of its published columns. Otherwise the dataset the file is named after (`AzureUsage_2026-10.csv`),
     or else the one whose published columns it shares most of (at least half), is the closest: the
-    reason lists its missing columns. Failing that, the reason lists every known dataset.
+    reason lists its missing columns, each with the header's near miss of its name if there is one.
+    Failing that, the reason lists every known dataset.
 
     Returns:
         (the dataset, None), or (None, the reason, one line per known dataset if need be).
     """
+    header = {name.lower() for name in written}
     datasets = list(schema.datasets.values())
     complete = [d for d in datasets if not d.missing(header)]
     if complete:
@@ -115,8 +124,13 @@ def recognise(file: str, header: set[str], schema: Schema) -> tuple[DownloadSche
     named = [d for d in datasets if stem.startswith(d.name.lower())]
     closest = named[0] if named else max(datasets, key=lambda d: d.overlap(header))
     if named or closest.overlap(header) >= 0.5:
+        spare = [name for name in written if name.lower() not in closest.spellings]
+        lacks = []
+        for column in closest.missing(header):
+            guess = near_miss(column, spare)
+            lacks.append(f"{column} (the file has {guess}: misspelt?)" if guess else column)
         return None, (f"{file}: looks like the {closest.name} download but lacks the column(s) "
-                      f"{', '.join(closest.missing(header))}; download the report again with all its columns")
+                      f"{', '.join(lacks)}; download the report again with all its columns")
     known = "".join(f"\n  {d.name}: {', '.join(d.columns[r][0] for r in d.required)}" for d in datasets)
     return None, (f"{file}: its columns match no Partner Center download partnerscore knows; the known "
                   f"downloads and the columns each needs are:{known}")

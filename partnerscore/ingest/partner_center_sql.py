@@ -30,6 +30,19 @@ NEWEST = f"month_n DESC NULLS LAST, {FILE}, {LINE}"
 #: An indirect provider's CSP row that names its reseller: the reseller is the CSP_INDIRECT partner.
 VIA_RESELLER = "assoc_type = 'CSP_DIRECT' AND reseller_id IS NOT NULL"
 
+#: The download rows usage facts are read from: not a duplicate for another location, naming a workload,
+#: of a usage download, or a seats row carrying the revenue of a Dynamics 365 / Power Platform product.
+USAGE_ROWS = ("NOT is_duplicate AND workload IS NOT NULL AND (dataset IN ('AzureUsage', 'OfficeUsage', "
+              "'DynamicsUsage') OR (dataset = 'SeatsSubscriptionsAndRevenue' AND revenue_usd IS NOT NULL "
+              "AND cloud IN ('dynamics365', 'power_platform')))")
+#: Each measure role, the contract type its cells must have, and the datasets it is read from.
+MEASURES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "acr_usd": ("decimal", ("AzureUsage",)),
+    "revenue_usd": ("decimal", ("SeatsSubscriptionsAndRevenue",)),
+    "paid_units": ("integer", ("OfficeUsage", "DynamicsUsage")),
+    "active_units": ("integer", ("OfficeUsage", "DynamicsUsage")),
+}
+
 TRANSLATIONS: dict[str, str] = {
     "partners": f"""
         SELECT partner_id, name, {FILE}, {LINE}, {FROM} FROM (
@@ -83,10 +96,7 @@ TRANSLATIONS: dict[str, str] = {
             SELECT month_n AS month, tenant_id, sub_id AS subscription_id, workload, acr_usd, paid_units,
                    active_units, CASE WHEN dataset = 'SeatsSubscriptionsAndRevenue' THEN revenue_usd END
                    AS revenue_usd, {FILE}, {LINE}, {FILE} AS {FROM}, lower(workload) AS workload_lc
-            FROM pc_ok
-            WHERE NOT is_duplicate AND workload IS NOT NULL AND (dataset IN ('AzureUsage', 'OfficeUsage',
-                  'DynamicsUsage') OR (dataset = 'SeatsSubscriptionsAndRevenue' AND revenue_usd IS NOT NULL
-                  AND cloud IN ('dynamics365', 'power_platform')))),
+            FROM pc_ok WHERE {USAGE_ROWS}),
         k AS (
             SELECT *, count(DISTINCT acr_usd) OVER f > 1 OR count(DISTINCT paid_units) OVER f > 1
                       OR count(DISTINCT active_units) OVER f > 1 OR count(DISTINCT revenue_usd) OVER f > 1

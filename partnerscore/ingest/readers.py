@@ -23,7 +23,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from partnerscore.errors import BadRow, DatasetError
-from partnerscore.ingest.tables import CONTRACT
+from partnerscore.ingest.encodings import SAVE_AS, csv_encoding, has_nul, not_text
+from partnerscore.ingest.headers import unknown_columns, unknown_file_warnings
+from partnerscore.ingest.tables import CONTRACT, FORMATS, MEASURES
 
 #: Name of the row-number column added to every table read.
 ROW = "_row"
@@ -32,7 +34,9 @@ ROW = "_row"
 #: table translated from other files (Partner Center downloads) carries its own.
 FILE, LINE, FROM = "_file", "_line", "_from"
 HIDDEN = {ROW, FILE, LINE, FROM}
-FORMATS = ("csv", "parquet")
+#: The longest CSV line read (pyarrow reads a file in blocks of this size, and no line may span two);
+#: a few MiB of notes in a cell still import, while a file that is one endless line is refused.
+MAX_LINE_BYTES = 16 << 20
 
 
 @dataclass
@@ -45,11 +49,20 @@ class RawTable:
     problems: list[BadRow] = field(default_factory=list)
     #: For a translated table: per `_from` key, contract column -> the source header it came from.
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The column names as the file's header writes them (trimmed, in order), for messages.
+    header: list[str] = field(default_factory=list)
+    #: For a translated table: the measure columns its sources carry (None: those its header has).
+    measures: set[str] | None = None
 
     @property
     def columns(self) -> set[str]:
         """The column names the file's header holds (lower case)."""
         return set(self.data.column_names) - HIDDEN
+
+    @property
+    def carried_measures(self) -> set[str]:
+        """The measure columns (`tables.MEASURES`) this table carries; the others it does not give at all."""
+        return self.measures if self.measures is not None else self.columns & set(MEASURES.get(self.table, ()))
 
     def source_column(self, origin: str, column: str | None) -> str | None:
         """The column as the user's file names it: the source header of a translated column."""
@@ -65,6 +78,8 @@ class Dataset:
     #: The files a translated data set was read from, as text tables with `_row`, by file name; the
     #: quarantine shows a rejected row's cells from here.
     sources: dict[str, pa.Table] = field(default_factory=dict)
+    #: What reading found that loses nothing the contract holds but may be a mistake (unknown columns).
+    warnings: list[BadRow] = field(default_factory=list)
 
     @property
     def files(self) -> list[str]:
@@ -91,41 +106,66 @@ def read_dataset(path: Path | str,
     if not folder.is_dir():
         raise DatasetError(f"{folder} is not a folder; give the folder that holds customers.csv, "
                            "usage.csv, …")
-    by_name = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+    files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    by_name = {name.lower(): folder / name for name in files}
     tables: dict[str, RawTable] = {}
+    warnings: list[BadRow] = unknown_file_warnings(files)
     for done, table in enumerate(CONTRACT, start=1):
         found = [by_name[f"{table}.{fmt}"] for fmt in FORMATS if f"{table}.{fmt}" in by_name]
         if found:
             tables[table] = read_table(table, found[0])
+            warnings += unknown_columns(tables[table])
         if len(found) > 1:  # read one anyway, so that rows naming its ids say why they are rejected
             tables[table].problems.insert(0, BadRow(
                 found[0].name, 0, None, f"both {found[0].name} and {found[1].name} are present",
                 "keep one of the two files"))
         if progress:
             progress("read", done, len(CONTRACT))
-    return Dataset(folder, tables)
+    return Dataset(folder, tables, warnings=warnings)
 
 
-def read_table(table: str, file: Path) -> RawTable:
-    """Read one CSV or Parquet file of contract table `table` (or of another kind) as text columns."""
+def read_table(table: str, file: Path, known: set[str] | None = None) -> RawTable:
+    """Read one CSV or Parquet file of contract table `table` (or of another kind) as text columns.
+
+    `known` are the (lower-case) column names a repeat of which is a problem; by default the contract
+    table's columns.
+    """
+    parquet = file.suffix.lower() == ".parquet"
+    encoding = "utf8" if parquet else csv_encoding(file)
     try:
-        if file.suffix.lower() == ".parquet":
-            raw = RawTable(table, file.name, _read_parquet(table, file))
-        else:
-            raw = _read_csv(table, file)
-    except (pa.ArrowException, OSError) as exc:
-        kind = "Parquet" if file.suffix.lower() == ".parquet" else "UTF-8 CSV with a header row"
+        raw = RawTable(table, file.name, _read_parquet(table, file)) if parquet else _read_csv(table, file, encoding)
+    except (pa.ArrowException, OSError, UnicodeError) as exc:
         empty = pa.table({ROW: pa.array([], pa.int64())})
-        return RawTable(table, file.name, empty,
-                        [BadRow(file.name, 0, None, f"cannot be read as {kind}: {_first_line(exc)}")])
-    raw.data, dupes = _normalise_names(raw.data, {c.name for c in CONTRACT.get(table, ())})
+        return RawTable(table, file.name, empty, [_unreadable(file, parquet, encoding, exc)])
+    raw.header = [name.strip() for name in raw.data.column_names if name != ROW]
+    known = known if known is not None else {c.name for c in CONTRACT.get(table, ())}
+    raw.data, dupes = _normalise_names(raw.data, known)
     raw.problems += [BadRow(file.name, 0, name, "the column appears twice in the header",
                             "keep one of the two columns") for name in dupes]
     return raw
 
 
-def _read_csv(table: str, file: Path) -> RawTable:
-    names = pacsv.open_csv(file, parse_options=_parse_options(lambda _row: "skip")).schema.names
+def _unreadable(file: Path, parquet: bool, encoding: str, exc: Exception) -> BadRow:
+    """The problem of a file that cannot be read at all: empty, not text, a line too long, not CSV."""
+    if not parquet and (reason := not_text(file, encoding)):
+        return BadRow(file.name, 0, None, reason, SAVE_AS)
+    if file.stat().st_size == 0 or "Empty CSV file" in str(exc):
+        return BadRow(file.name, 0, None, "is empty: a table's file holds at least its header row")
+    if "straddling object" in str(exc):  # pyarrow's words for a line longer than its block
+        return BadRow(file.name, 0, None, f"has a line longer than {MAX_LINE_BYTES >> 20} MiB, more than any "
+                      "value of the data contract needs")
+    kind = "Parquet" if parquet else "CSV with a header row"
+    # pyarrow names the file by its path; the folder (the web app's upload folder, say) is no business
+    # of a message a user reads.
+    said = _first_line(exc).replace(str(file), file.name)
+    return BadRow(file.name, 0, None, f"cannot be read as {kind}: {said}")
+
+
+def _read_csv(table: str, file: Path, encoding: str) -> RawTable:
+    if encoding == "utf8" and has_nul(file):  # valid UTF-8, but UTF-16 without its mark: refuse, not misread
+        raise UnicodeError("NUL bytes")
+    text = pacsv.ReadOptions(use_threads=False, encoding=encoding, block_size=MAX_LINE_BYTES)
+    names = pacsv.open_csv(file, read_options=text, parse_options=_parse_options(lambda _row: "skip")).schema.names
     skipped: list[tuple[int, int, int]] = []
 
     def malformed(row: pacsv.InvalidRow) -> str:
@@ -134,7 +174,7 @@ def _read_csv(table: str, file: Path) -> RawTable:
 
     data = pacsv.read_csv(
         file,
-        read_options=pacsv.ReadOptions(use_threads=False),
+        read_options=text,
         parse_options=_parse_options(malformed),
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                              strings_can_be_null=False),
@@ -184,14 +224,18 @@ def _as_text(col: pa.ChunkedArray, contract_type: str | None) -> pa.ChunkedArray
 
 
 def _clean(data: pa.Table, rows: pa.Array) -> pa.Table:
-    """Trim every cell, make empty cells null, and add the `_row` column."""
-    columns = {}
+    """Trim every cell, make empty cells null, and add the `_row` column.
+
+    A name the header repeats stays repeated (a list, not a dict), for `_normalise_names` to report.
+    """
+    names, columns = [], []
     for name, col in zip(data.column_names, data.columns):
+        if name.strip().lower() in HIDDEN:
+            continue
         trimmed = pc.utf8_trim_whitespace(col)
-        columns[name] = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-    columns = {name: col for name, col in columns.items() if name.strip().lower() not in HIDDEN}
-    columns[ROW] = rows
-    return pa.table(columns)
+        names.append(name)
+        columns.append(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed))
+    return pa.Table.from_arrays([*columns, rows], names=[*names, ROW])
 
 
 def _normalise_names(data: pa.Table, known: set[str]) -> tuple[pa.Table, list[str]]:
@@ -202,7 +246,7 @@ def _normalise_names(data: pa.Table, known: set[str]) -> tuple[pa.Table, list[st
         norm = name.strip().lower()
         if norm in seen:
             if norm in known:
-                dupes.append(norm)
+                dupes.append(name.strip())
             norm = f"{norm}_{len(names)}"
         seen.add(norm)
         names.append(norm)

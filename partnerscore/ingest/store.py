@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from partnerscore.errors import StoreError
-from partnerscore.ingest.tables import ID_KEYS, KEYED, STORED
+from partnerscore.ingest.tables import ADDED_COLUMNS, ID_KEYS, KEYED, STORED
 from partnerscore.ingest.write import assign_keys
 
 #: A store given by its file path, or an already open connection (which the caller keeps and closes).
@@ -49,6 +49,10 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     integer keys existed."""
     for table, ddl in STORED.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
+    present = set(con.execute("SELECT table_name, column_name FROM duckdb_columns()").fetchall())
+    for table, column, kind in ADDED_COLUMNS:
+        if (table, column) not in present:  # an older store: altered once, so opening it writes nothing
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     _add_keys(con)
 
 

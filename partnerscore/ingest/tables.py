@@ -83,6 +83,13 @@ CONTRACT: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+#: The measure columns of a table: each is optional, but a file of the table must carry at least one,
+#: or its rows would store nothing but keys (and replace the stored rows' measures with nothing).
+MEASURES: dict[str, tuple[str, ...]] = {"usage": ("acr_usd", "paid_units", "active_units", "revenue_usd")}
+
+#: The file formats a data-set table may come in (`<table>.csv` or `<table>.parquet`).
+FORMATS = ("csv", "parquet")
+
 #: Tables a data set must hold; the others are optional.
 REQUIRED_TABLES = ("partners", "customers", "subscriptions", "associations", "usage")
 
@@ -132,15 +139,26 @@ STORED: dict[str, str] = {
     # An integer key per tenant and subscription ID the store has seen, given once and never changed.
     "tenant_keys": "tenant_id VARCHAR NOT NULL, tenant_key INTEGER NOT NULL",
     "subscription_keys": "subscription_id VARCHAR NOT NULL, subscription_key INTEGER NOT NULL",
-    # Bookkeeping of imports and of rejected rows (the quarantine the user can list).
+    # Bookkeeping of imports, of rejected rows (the quarantine the user can list) and of changed rows.
+    # `rows_added` counts new rows and `rows_changed` stored rows replaced or given a new version (null
+    # for imports made before the two were told apart); `counts` is JSON, per table read/added/changed.
     "imports": """
         import_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, imported_at TIMESTAMP NOT NULL,
         files VARCHAR NOT NULL, rows_read BIGINT NOT NULL, rows_added BIGINT NOT NULL,
-        rows_rejected BIGINT NOT NULL, status VARCHAR NOT NULL""",
+        rows_rejected BIGINT NOT NULL, status VARCHAR NOT NULL, rows_changed BIGINT, counts VARCHAR""",
     "quarantine": """
         import_id VARCHAR NOT NULL, file VARCHAR NOT NULL, row BIGINT NOT NULL, column_name VARCHAR,
         reason VARCHAR NOT NULL, raw VARCHAR""",
+    # One row per stored row an import changed: its key, the changed columns, and the values before and
+    # after (JSON, in the contract's columns and text forms; see changes.py).
+    "import_changes": """
+        import_id VARCHAR NOT NULL, table_name VARCHAR NOT NULL, key VARCHAR NOT NULL, columns VARCHAR NOT NULL,
+        before VARCHAR NOT NULL, after VARCHAR NOT NULL""",
 }
+
+#: Columns added to a stored table after stores were first written: (table, column, type), added to an
+#: older store when it is opened.
+ADDED_COLUMNS = (("imports", "rows_changed", "BIGINT"), ("imports", "counts", "VARCHAR"))
 
 MICROS_PER_DOLLAR = 1_000_000
 

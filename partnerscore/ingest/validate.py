@@ -26,9 +26,10 @@ import duckdb
 import pyarrow as pa
 
 from partnerscore.errors import BadRow
-from partnerscore.ingest import checks
+from partnerscore.ingest import checks, versions
+from partnerscore.ingest.headers import near_miss
 from partnerscore.ingest.readers import FILE, FROM, LINE, ROW, Dataset, RawTable
-from partnerscore.ingest.tables import CONTRACT, REQUIRED_TABLES
+from partnerscore.ingest.tables import CONTRACT, MEASURES, REQUIRED_TABLES
 from partnerscore.rules.names import cert_key, is_known_workload, workload_key
 
 Progress = Callable[[str, int, int], None]
@@ -70,7 +71,7 @@ def validate(dataset: Dataset, con: duckdb.DuckDBPyConnection,
     Returns:
         The problems (each a `BadRow`), the unknown-workload warnings and the good-row counts.
     """
-    result = Validation(rejected=missing_tables(dataset, con))
+    result = Validation(rejected=missing_tables(dataset, con), warnings=list(dataset.warnings))
     files = {t: raw.file for t, raw in dataset.tables.items()}
     _register_names(dataset, con)
     for done, table in enumerate(CONTRACT, start=1):
@@ -156,10 +157,22 @@ def _file_problems(raw: RawTable) -> list[BadRow]:
     """Problems found while reading, plus one per required column the header lacks (if it was read)."""
     if any(p.row == 0 for p in raw.problems):
         return list(raw.problems)
-    missing = [BadRow(raw.file, 0, c.name, "the required column is missing from the header",
-                      "add the column and import again")
+    missing = [BadRow(raw.file, 0, c.name, "the required column is missing from the header", _add_column(raw, c.name))
                for c in CONTRACT[raw.table] if c.required and c.name not in raw.columns]
+    measures = MEASURES.get(raw.table, ())
+    if measures and not raw.columns & set(measures):
+        missing.append(BadRow(raw.file, 0, None, f"has none of the measure columns {', '.join(measures)}, so its "
+                              "rows carry no usage", "add the measure columns the file is meant to carry and "
+                              "import again"))
     return [*raw.problems, *missing]
+
+
+def _add_column(raw: RawTable, column: str) -> str:
+    """What to do about a missing column: rename its near miss in the header, else add it."""
+    known = {c.name for c in CONTRACT[raw.table]}
+    guess = near_miss(column, [h for h in raw.header if h.lower() not in known])
+    return f"the header has {guess}: rename it to {column} and import again" if guess else \
+        "add the column and import again"
 
 
 def _row_problems(con: duckdb.DuckDBPyConnection, table: str, raw: RawTable,
@@ -172,6 +185,8 @@ def _row_problems(con: duckdb.DuckDBPyConnection, table: str, raw: RawTable,
                                                   files.get(target, f"{target}.csv")))
     if table == "usage":
         queries.append(checks.usage_tenant_check())
+    if table == "associations":
+        queries += [versions.same_time_in_dataset(), versions.same_time_in_store()]
     sql = " UNION ALL ".join(f"({q})" for q in queries)
     con.execute(f"INSERT INTO ps_bad_{table} {sql}")
     for (source, column), id_column in SELF_REFERENCES.items():

@@ -4,8 +4,9 @@
 normalised names and enumerations). Partners, customers, subscriptions, usage and certifications are
 upserted by key: an identical row is no change, a different one replaces the stored row. Associations
 are a ledger: a row is only ever added, as a new version, when no stored version of the same
-`association_id` has the same contract fields. Each function returns the number of rows it added or
-replaced, so re-importing a data set reports 0 everywhere.
+`association_id` has the same contract fields. Each function returns the rows it added (new keys) and
+changed (stored keys replaced, or given a new version), and keeps every change in `import_changes`
+(changes.py), so re-importing a data set reports 0 and 0 everywhere.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 
 import duckdb
 
+from partnerscore.ingest import changes
 from partnerscore.ingest.checks import enum_value
 from partnerscore.ingest.readers import ROW
 from partnerscore.ingest.tables import ID_KEYS, KEYED, MICROS_PER_DOLLAR
@@ -26,6 +28,10 @@ KEYS: dict[str, tuple[str, ...]] = {
     "usage": ("month", "subscription_id", "workload_key"),
     "certifications": ("partner_id", "person_id", "cert_key", "earned_on"),
 }
+
+#: The stored column of each measure (tables.MEASURES), in the contract's name.
+STORED_MEASURES = {"acr_usd": "acr_micros", "paid_units": "paid_units", "active_units": "active_units",
+                   "revenue_usd": "revenue_micros"}
 
 #: The contract fields of an association version: two rows equal on all of these are the same version.
 ASSOCIATION_FIELDS = (
@@ -114,16 +120,28 @@ def with_keys(table: str, columns: str) -> tuple[str, str]:
     return ", ".join([columns, *(ID_KEYS[key][1] for key in keys)]), joins
 
 
-def upsert(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Insert new rows of `table` and replace changed ones; return how many rows were added or replaced."""
+def upsert(con: duckdb.DuckDBPyConnection, table: str, import_id: str,
+           kept: set[str] | frozenset[str] = frozenset()) -> tuple[int, int]:
+    """Insert new rows of `table` and replace changed ones, keeping each change in `import_changes`.
+
+    `kept` are measure columns (contract names) the data set does not carry: a replaced row keeps their
+    stored values, and a new row has them empty.
+
+    Returns:
+        (rows added: keys the store did not hold, rows changed: stored keys with other content).
+    """
     key = KEYS[table]
+    stored_kept = {STORED_MEASURES[m] for m in kept}
     columns = list(CANONICAL[table])
     on = " AND ".join(f"s.{k} = n.{k}" for k in key)
-    differs = " OR ".join(f"s.{c} IS DISTINCT FROM n.{c}" for c in columns if c not in key)
+    differs = " OR ".join(f"s.{c} IS DISTINCT FROM n.{c}" for c in columns if c not in key and c not in stored_kept)
+    keep = ", ".join(f"CASE WHEN s.{key[0]} IS NULL THEN n.{c} ELSE s.{c} END AS {c}" for c in sorted(stored_kept))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ps_changed AS
-        SELECT n.* FROM ({canonical_select(table)}) n LEFT JOIN {table} s ON {on}
+        SELECT n.*{f' REPLACE ({keep})' if keep else ''}, s.{key[0]} IS NOT NULL AS _stored
+        FROM ({canonical_select(table)}) n LEFT JOIN {table} s ON {on}
         WHERE s.{key[0]} IS NULL OR {differs}""")
+    changes.record(con, table, import_id, "ps_changed", table, on)
     names = ", ".join(columns)
     # Delete and insert rather than INSERT OR REPLACE: that needs a primary-key index, and DuckDB keeps
     # such an index in memory whole (usage has none, see tables.STORED).
@@ -131,23 +149,32 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str) -> int:
     con.execute(f"DELETE FROM {table} USING ps_changed WHERE {matched}")
     stored, joins = with_keys(table, names)
     con.execute(f"INSERT INTO {table} ({stored}) SELECT {stored} FROM ps_changed{joins}")
-    changed = con.execute("SELECT count(*) FROM ps_changed").fetchall()[0][0]
+    added, changed = con.execute("SELECT count(*) FILTER (NOT _stored), count(*) FILTER (_stored) "
+                                 "FROM ps_changed").fetchall()[0]
     con.execute("DROP TABLE ps_changed")
-    return changed
+    return added, changed
 
 
-def append_versions(con: duckdb.DuckDBPyConnection, import_id: str, now: datetime) -> int:
-    """Add each association row that is not already a stored version; return how many were added.
+def append_versions(con: duckdb.DuckDBPyConnection, import_id: str, now: datetime) -> tuple[int, int]:
+    """Add each association row that is not already a stored version, keeping each change in `import_changes`.
 
     New versions get `version_seq` numbers above every stored one, in row order; a row repeated inside
-    the data set is added once.
+    the data set is added once. A new version of a stored association is a change, reported against the
+    version stored last.
+
+    Returns:
+        (versions of associations the store did not hold, new versions of stored associations).
     """
     same = " AND ".join(f"a.{f} IS NOT DISTINCT FROM n.{f}" for f in ASSOCIATION_FIELDS)
     fields = ", ".join(ASSOCIATION_FIELDS)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ps_versions AS
-        SELECT n.* FROM ({canonical_select('associations')}) n ANTI JOIN associations a ON {same}
+        SELECT n.*, n.association_id IN (SELECT association_id FROM associations) AS _stored
+        FROM ({canonical_select('associations')}) n ANTI JOIN associations a ON {same}
         QUALIFY row_number() OVER (PARTITION BY {fields} ORDER BY n.{ROW}) = 1""")
+    latest = ("(SELECT * FROM associations "
+              "QUALIFY row_number() OVER (PARTITION BY association_id ORDER BY version_seq DESC) = 1)")
+    changes.record(con, "associations", import_id, "ps_versions", latest, "s.association_id = n.association_id")
     stored, joins = with_keys("associations", fields)
     con.execute(f"""
         INSERT INTO associations (version_seq, {stored}, known_from, imported_at, import_id)
@@ -155,6 +182,7 @@ def append_versions(con: duckdb.DuckDBPyConnection, import_id: str, now: datetim
                    + row_number() OVER (ORDER BY {ROW}),
                {stored}, coalesce(recorded_at, start_date), ?, ?
         FROM ps_versions{joins}""", [now, import_id])
-    added = con.execute("SELECT count(*) FROM ps_versions").fetchall()[0][0]
+    added, changed = con.execute("SELECT count(*) FILTER (NOT _stored), count(*) FILTER (_stored) "
+                                 "FROM ps_versions").fetchall()[0]
     con.execute("DROP TABLE ps_versions")
-    return added
+    return added, changed

@@ -151,9 +151,18 @@ class DataService:
         from partnerscore.ingest.quarantine import list_imports
         return self.cached("imports", (), lambda: list_imports(self.db))
 
-    def quarantine(self, import_id: str) -> list:
-        from partnerscore.ingest.quarantine import list_quarantine
-        return self.cached("quarantine", (import_id,), lambda: list_quarantine(self.db, import_id))
+    def quarantine(self, import_id: str, limit: int, offset: int) -> tuple[list, int]:
+        """One page of an import's rejected rows, and how many there are in all."""
+        from partnerscore.ingest.quarantine import count_quarantine, list_quarantine
+        return self.cached("quarantine", (import_id, limit, offset), lambda: (
+            list_quarantine(self.db, import_id, limit=limit, offset=offset), count_quarantine(self.db, import_id)))
+
+    def changes(self, import_id: str, table: str | None, limit: int, offset: int) -> tuple[list, int]:
+        """One page of the rows an import changed (of `table`, or of all), and how many there are in all."""
+        from partnerscore.ingest.quarantine import count_changes, list_changes
+        return self.cached("changes", (import_id, table, limit, offset), lambda: (
+            list_changes(self.db, import_id, table, limit=limit, offset=offset),
+            count_changes(self.db, import_id, table)))
 
 
 def _only(report: ScoreReport, partners: frozenset[str]) -> ScoreReport:

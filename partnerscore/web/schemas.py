@@ -240,15 +240,41 @@ class BadRowPublic(BaseModel):
     message: str = Field(description="The one-line message the command line prints.")
 
 
+class ChangePublic(BaseModel):
+    """A stored row an import changed: its key, and the columns that changed, before and after (text)."""
+
+    table: str
+    key: dict[str, str | None]
+    columns: list[str]
+    before: dict[str, str | None]
+    after: dict[str, str | None]
+
+
 class ImportPublic(BaseModel):
     import_id: str
     status: str
+    imported_at: datetime
     files: list[str]
+    tables: list[str] = Field(description="The contract tables the upload held.")
     rows_read: dict[str, int]
-    rows_added: dict[str, int]
+    rows_added: dict[str, int] = Field(description="Per table, rows whose key the database did not hold.")
+    rows_changed: dict[str, int] = Field(
+        description="Per table, stored rows replaced with other content, and new versions of stored associations.")
     rows_rejected: int
+    changed_nothing: bool = Field(description="True when the import added and changed no row (a re-import).")
+    changes: dict[str, list[ChangePublic]] = Field(
+        description="The first changed rows of each table; `changes_url` pages through all of them.")
+    changes_url: str
     rejected: list[BadRowPublic]
     warnings: list[BadRowPublic]
+
+
+class ChangesPublic(BaseModel):
+    import_id: str
+    data: list[ChangePublic]
+    count: int = Field(description="Changed rows of the import (of `table` if given), all pages.")
+    limit: int
+    offset: int
 
 
 class ImportRecordPublic(BaseModel):
@@ -258,8 +284,10 @@ class ImportRecordPublic(BaseModel):
     files: list[str]
     rows_read: int
     rows_added: int
+    rows_changed: int | None = Field(description="Null for an import logged before changes were counted apart.")
     rows_rejected: int
     status: str
+    counts: dict[str, dict[str, int]] = Field(description="Per table: rows read, added and changed.")
 
 
 class ImportsPublic(BaseModel):
@@ -270,7 +298,9 @@ class ImportsPublic(BaseModel):
 class QuarantinePublic(BaseModel):
     import_id: str
     data: list[BadRowPublic]
-    count: int
+    count: int = Field(description="Rejected rows of the import, all pages.")
+    limit: int
+    offset: int
 
 
 # --- decision tools (`partnerscore.decisions`): the library's `to_json()` documents, field for field ---

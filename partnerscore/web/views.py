@@ -15,7 +15,7 @@ from partnerscore.rules.load import RuleSet, rules_at
 from partnerscore.rules.schema import AREAS, MetricRule
 from partnerscore.web import schemas as s
 from partnerscore.web.data import DataService
-from partnerscore.web.errors import ApiError, bad_row
+from partnerscore.web.errors import ApiError
 
 #: Most rows a scoped listing gathers per partner before paging (a reseller's ledger is far smaller).
 SCOPED_LISTING_MAX = 200_000
@@ -141,7 +141,6 @@ def findings(db: DataService, day: date, scope: frozenset[str] | None, partner: 
 
 
 def import_report(report) -> s.ImportPublic:
-    return s.ImportPublic(import_id=report.import_id, status=report.status, files=report.files,
-                          rows_read=report.rows_read, rows_added=report.rows_added,
-                          rows_rejected=report.rows_rejected, rejected=[bad_row(b) for b in report.rejected],
-                          warnings=[bad_row(b) for b in report.warnings])
+    """The import's report, the same document as `partnerscore import --format json` but with the first
+    changed rows of each table only (`changes_url` pages through them all)."""
+    return s.ImportPublic(**report.to_json(), changes_url=f"/api/imports/{report.import_id}/changes")

@@ -1,19 +1,24 @@
 """Import a data set (CSV or Parquet files, or one zip of them) with the CLI's validation and quarantine.
 
 Only an admin imports. A bad data set is refused whole (422, every bad row in `details.bad_rows`) and
-nothing is written to the ledger; the failed import and its rows stay readable in the import log.
+nothing is written to the ledger; the failed import and its rows stay readable in the import log. A file
+named after no table of the contract is refused too (422 `unknown_file`). What an import rejected and
+what it changed are read back a page at a time (`limit` up to MAX_PAGE, `offset`).
 """
 
 from __future__ import annotations
 
 import tempfile
 import zipfile
+from enum import StrEnum
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from partnerscore.ingest.headers import unknown_files
+from partnerscore.ingest.tables import CONTRACT
 from partnerscore.web import schemas as s, views
 from partnerscore.web.data import DataService
 from partnerscore.web.deps import AdminUser, DbDep
@@ -25,6 +30,12 @@ router = APIRouter(prefix="/api", tags=["imports"], responses=ERRORS)
 TABLE_SUFFIXES = (".csv", ".parquet")
 MAX_UPLOAD_BYTES = 1 << 30
 MAX_UNPACKED_BYTES = 4 << 30
+#: Rows of a quarantine or change listing per page: by default, and at most (one call once returned
+#: 112 MB of JSON). An offset past MAX_OFFSET is refused (422) rather than handed to the database.
+PAGE, MAX_PAGE, MAX_OFFSET = 100, 1000, 1_000_000_000
+
+#: The contract's tables, as a query parameter's choices.
+TableName = StrEnum("TableName", {table: table for table in CONTRACT})
 
 
 def _name(filename: str | None) -> str:
@@ -76,12 +87,26 @@ def stage(uploads: list[tuple[str, BinaryIO]], folder: Path) -> list[str]:
     return written
 
 
+def refuse_unknown_files(names: list[str]) -> None:
+    """422 naming every uploaded data file that is no table of the contract: an upload is all meant to be
+    imported, so a file the import would not read is a mistake (the command line only warns)."""
+    unknown = unknown_files(names)
+    if not unknown:
+        return
+    tables = ", ".join(CONTRACT)
+    messages = [f"{name} is not a table of the data contract: did you mean {guess}?" if guess else
+                f"{name} is not a table of the data contract ({tables}); rename it after its table or leave it out"
+                for name, guess in unknown.items()]
+    raise ApiError(422, "; ".join(messages) + "; nothing was imported", code="unknown_file",
+                   details={"files": [{"file": name, "did_you_mean": guess} for name, guess in unknown.items()]})
+
+
 def import_uploads(db: DataService, uploads: list[tuple[str, BinaryIO]], skip_bad_rows: bool):
     """Stage the uploads in a temporary folder and import it (raises ImportFailed on bad rows)."""
     with tempfile.TemporaryDirectory(prefix="partnerscore-upload-") as tmp:
         folder = Path(tmp) / "upload"
         folder.mkdir()
-        stage(uploads, folder)
+        refuse_unknown_files(stage(uploads, folder))
         return db.import_folder(folder, skip_bad_rows)
 
 
@@ -111,11 +136,37 @@ async def list_imports(user: AdminUser, db: DbDep):
     return {"data": [vars(r) for r in records], "count": len(records)}
 
 
-@router.get("/imports/{import_id}/quarantine", response_model=s.QuarantinePublic)
-async def read_quarantine(import_id: str, user: AdminUser, db: DbDep):
-    """The rows an import rejected, each with file, row, column and reason (admin only)."""
+async def _known_import(db: DataService, import_id: str) -> None:
     records = await run_in_threadpool(db.imports)
     if import_id not in {r.import_id for r in records}:
         raise ApiError(404, f"no import {import_id}; GET /api/imports lists them")
-    rows = await run_in_threadpool(db.quarantine, import_id)
-    return {"import_id": import_id, "data": [bad_row(b) for b in rows], "count": len(rows)}
+
+
+@router.get("/imports/{import_id}/quarantine", response_model=s.QuarantinePublic)
+async def read_quarantine(
+    import_id: str, user: AdminUser, db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Rows per page, at most {MAX_PAGE}.")] = PAGE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")] = 0,
+):
+    """One page of the rows an import rejected, by file and row, each with its column and reason (admin
+    only); `count` is the number of rows in all pages."""
+    await _known_import(db, import_id)
+    rows, count = await run_in_threadpool(db.quarantine, import_id, limit, offset)
+    return {"import_id": import_id, "data": [bad_row(b) for b in rows], "count": count, "limit": limit,
+            "offset": offset}
+
+
+@router.get("/imports/{import_id}/changes", response_model=s.ChangesPublic)
+async def read_changes(
+    import_id: str, user: AdminUser, db: DbDep,
+    table: Annotated[TableName | None, Query(description="Only this table's changed rows.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Rows per page, at most {MAX_PAGE}.")] = PAGE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip.")] = 0,
+):
+    """One page of the stored rows an import changed, table by table in key order, each with the columns
+    that changed, before and after (admin only); `count` is the number of rows in all pages."""
+    await _known_import(db, import_id)
+    name = table.value if table else None
+    rows, count = await run_in_threadpool(db.changes, import_id, name, limit, offset)
+    return {"import_id": import_id, "data": [c.to_json() for c in rows], "count": count, "limit": limit,
+            "offset": offset}
