@@ -8,7 +8,8 @@ it as one line (or one line per bad row)::
     ├── StoreError        the DuckDB store cannot be opened (locked by another process, not a database)
     ├── ImportFailed      rows of a data set are bad; carries every `BadRow`; nothing was imported
     ├── RuleFileError     a rule file is malformed (file and key path)
-    └── LedgerConflict    a ledger change would break one of the ledger's invariants
+    ├── LedgerConflict    a ledger change would break one of the ledger's invariants
+    └── DayOutOfRange     a day a user named lies outside the days partnerscore scores
 
 `BadRow` is not an exception: it is the value validation returns for each bad cell, which import keeps
 in the quarantine and which `ImportFailed` carries.
@@ -97,3 +98,8 @@ class RuleFileError(PartnerscoreError):
 
 class LedgerConflict(PartnerscoreError):
     """A change to the association ledger would break one of its invariants."""
+
+
+class DayOutOfRange(PartnerscoreError):
+    """A day a user named lies before the first rule version or more than a year after today."""
+

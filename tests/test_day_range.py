@@ -1,0 +1,53 @@
+"""Every day a user names lies from the first rule version's effective date to a year after today
+(issue 16 §3): outside, a one-line error naming the option and the range, or a 4xx, never a traceback
+or a 500. Through the library, the CLI and the web API.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from partnerscore.api import score_db
+from partnerscore.errors import PartnerscoreError
+from partnerscore.ingest.importer import import_dataset
+
+
+def a_year_from_today() -> date:
+    today = date.today()
+    return today.replace(year=today.year + 1, day=28 if (today.month, today.day) == (2, 29) else today.day)
+
+
+def outside(day: str) -> str:
+    """The reason any day outside the range gets."""
+    return (f"{day} is outside the days partnerscore scores, 2022-10-03 (the first rule version) to "
+            f"{a_year_from_today()} (a year from today); choose a day in that range")
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("small") / "small.duckdb"
+    import_dataset(Path(__file__).parent / "data" / "small", db)
+    return db
+
+
+LIBRARY = [
+    ("A day far in the future is refused naming the range, not an overflow of the calendar", "9999-12-31"),
+    ("The day after a year from today is refused", None),
+    ("A day before the first rule version is refused naming the range", "2022-10-02"),
+]
+
+
+@pytest.mark.parametrize("name, day", LIBRARY, ids=[c[0] for c in LIBRARY])
+def test_score_db_refuses_a_day_out_of_range(small_db, name, day):
+    day = day or (a_year_from_today() + timedelta(days=1)).isoformat()
+    with pytest.raises(PartnerscoreError) as exc:
+        score_db(small_db, day)
+    assert str(exc.value) == f"as_of {outside(day)}"
+
+
+def test_score_db_accepts_the_first_rule_day_and_a_year_from_today(small_db):
+    assert score_db(small_db, "2022-10-03", partners=["P1"]).as_of == date(2022, 10, 3)
+    assert score_db(small_db, a_year_from_today(), partners=["P1"]).as_of == a_year_from_today()
