@@ -9,10 +9,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from partnerscore.api import score_db
+from partnerscore.cli.app import app
 from partnerscore.errors import PartnerscoreError
 from partnerscore.ingest.importer import import_dataset
+
+runner = CliRunner()
 
 
 def a_year_from_today() -> date:
@@ -51,3 +55,34 @@ def test_score_db_refuses_a_day_out_of_range(small_db, name, day):
 def test_score_db_accepts_the_first_rule_day_and_a_year_from_today(small_db):
     assert score_db(small_db, "2022-10-03", partners=["P1"]).as_of == date(2022, 10, 3)
     assert score_db(small_db, a_year_from_today(), partners=["P1"]).as_of == a_year_from_today()
+
+
+SCENARIO = "- {action: add_certification, partner_id: P1, person_id: n1, certification: AZ-305, earned_on: 2026-01-01}\n"
+
+CLI = [
+    ("score --as-of past the range", ["score", "--as-of", "9999-12-31"], "--as-of"),
+    ("score --as-of before the first rule version", ["score", "--as-of", "2022-10-02"], "--as-of"),
+    ("score --recorded-on past the range", ["score", "--as-of", "2026-10-31", "--recorded-on", "9999-12-31"],
+     "--recorded-on"),
+    ("explain --as-of past the range", ["explain", "P1", "infrastructure", "--as-of", "9999-12-31"], "--as-of"),
+    ("diff --to past the range", ["diff", "P1", "--from", "2026-09-30", "--to", "9999-12-31"], "--to"),
+    ("diff --from before the first rule version", ["diff", "P1", "--from", "2022-10-02", "--to", "2026-10-31"],
+     "--from"),
+    ("plan --by past the range", ["plan", "P1", "infrastructure", "--as-of", "2026-10-31", "--by", "9999-12-31"],
+     "--by"),
+    ("forecast --as-of past the range", ["forecast", "P1", "--as-of", "9999-12-31"], "--as-of"),
+    ("status --anniversary past the range", ["status", "P1", "--as-of", "2026-10-31", "--anniversary", "9999-12-31"],
+     "--anniversary"),
+    ("associations --at past the range", ["associations", "P1", "--at", "9999-12-31"], "--at"),
+    ("whatif --as-of past the range", ["whatif", "P1", "{scenario}", "--as-of", "9999-12-31"], "--as-of"),
+]
+
+
+@pytest.mark.parametrize("name, args, option", CLI, ids=[c[0] for c in CLI])
+def test_cli_day_out_of_range_is_one_line_naming_the_option_and_range(small_db, tmp_path, name, args, option):
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(SCENARIO)
+    day = next(a for a in args if a in ("9999-12-31", "2022-10-02"))
+    result = runner.invoke(app, [a.replace("{scenario}", str(scenario)) for a in args] + ["--db", str(small_db)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == f"error: {option} {outside(day)}\n"

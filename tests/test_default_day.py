@@ -10,13 +10,20 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 from web_support import FABRIKAM
 
 from partnerscore.api import score_db
+from partnerscore.cli.app import app
 from partnerscore.ingest.importer import import_dataset
 
 LAST_DAY = date(2026, 10, 31)  # the demo's and the small data set's usage end with 2026-10
 ONE_MONTH_MISSING = "no usage reported for 2026-11 (the ledger's usage ends with 2026-10)"
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +72,68 @@ def test_score_db_on_a_ledger_without_usage_scores_today_with_a_warning(no_usage
     assert (report.as_of, report.day.source) == (date.today(), "today")
     assert report.day.warnings == (f"the ledger holds no usage: as of {date.today()} every usage metric is zero; "
                                    "import usage to score it",)
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+SCENARIO = "- {action: add_certification, partner_id: P1, person_id: n1, certification: AZ-305, earned_on: 2026-01-01}\n"
+
+#: Each command that scores a day, with the words its header gives that day.
+HEADERS = [
+    ("score heads its tables with the day", ["score", "-p", "P1"], "PCS {day}\nP1 (Contoso MSP) — PCS as of"),
+    ("score --all heads its table with the day", ["score", "--all"], "every partner {day}"),
+    ("explain heads the explanation with the day", ["explain", "P1", "infrastructure"],
+     "P1 · infrastructure, enterprise path · {day}"),
+    ("validate heads the findings with the day", ["validate"], "findings {day}"),
+    ("status heads the qualification window with the day", ["status", "P1"], "P1: qualification window status {day}"),
+    ("alerts heads the alerts with the day", ["alerts", "P1"], "alerts {day}, 90 days ahead"),
+    ("associations heads the inventory with the day", ["associations", "P1", "--replays", "0"],
+     "P1 · associations {day}"),
+    ("forecast heads the projection with the day", ["forecast", "P1", "--months", "1"], "P1 · forecast {day}"),
+    ("plan heads the plan with the day", ["plan", "P1", "infrastructure", "--customers", "1"],
+     "P1 · infrastructure · plan {day}"),
+    ("whatif heads the before and after with the day", ["whatif", "P1", "{scenario}"], "P1 · what-if {day}"),
+]
+
+
+def _args(args: list[str], tmp_path: Path) -> list[str]:
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(SCENARIO)
+    return [a.replace("{scenario}", str(scenario)) for a in args]
+
+
+@pytest.mark.parametrize("name, args, header", HEADERS, ids=[c[0] for c in HEADERS])
+def test_cli_header_says_the_default_day_is_the_last_month_with_usage(small_db, tmp_path, name, args, header):
+    result = run(*_args(args, tmp_path), "--db", small_db)
+    assert result.exit_code == 0, result.output
+    assert header.format(day="as of 2026-10-31, the last month with usage") in result.stdout
+    assert "warning" not in result.stderr
+
+
+@pytest.mark.parametrize("name, args, header", HEADERS, ids=[c[0] for c in HEADERS])
+def test_cli_day_after_the_data_is_named_in_the_header_and_warned_once(small_db, tmp_path, name, args, header):
+    result = run(*_args(args, tmp_path), "--db", small_db, "--as-of", "2026-12-07")
+    assert result.exit_code == 0, result.output
+    assert header.format(day="as of 2026-12-07 (--as-of)") in result.stdout
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith(f"warning: {ONE_MONTH_MISSING}: as of 2026-12-07")
+
+
+def test_cli_score_without_as_of_gives_the_demo_its_figures_not_todays_empty_month(demo_db):
+    result = run("score", "--db", demo_db, "-p", FABRIKAM, "-f", "json")
+    areas = {a["area"]: a for a in __import__("json").loads(result.stdout)["partners"][0]["areas"]}
+    assert areas["modern_work"]["points"] == 85.0, "scored as of today, a month without usage, it fell to 10"
+
+
+def test_cli_score_json_says_how_the_day_was_chosen_beside_the_contract_fields(small_db):
+    import json
+
+    doc = json.loads(run("score", "--db", small_db, "-f", "json", "--as-of", "2026-12-07").stdout)
+    assert list(doc)[:4] == ["as_of", "as_of_source", "warnings", "rules_version"] and "partners" in doc
+    assert doc["as_of_source"] == "as_of" and doc["warnings"][0].startswith(ONE_MONTH_MISSING)
+
+
+def test_cli_diff_to_a_day_after_the_data_warns(small_db):
+    result = run("diff", "P1", "--from", "2026-10-31", "--to", "2026-12-31", "--db", small_db)
+    assert result.exit_code == 0, result.output
+    assert "warning: no usage reported for 2026-11, 2026-12 (the ledger's usage ends with 2026-10)" in result.stderr
