@@ -9,12 +9,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
+from web_support import FABRIKAM, demo_users
 
 from partnerscore.api import score_db
 from partnerscore.cli.app import app
 from partnerscore.errors import PartnerscoreError
 from partnerscore.ingest.importer import import_dataset
+from partnerscore.web import create_app
 
 runner = CliRunner()
 
@@ -86,3 +89,52 @@ def test_cli_day_out_of_range_is_one_line_naming_the_option_and_range(small_db, 
     result = runner.invoke(app, [a.replace("{scenario}", str(scenario)) for a in args] + ["--db", str(small_db)])
     assert result.exit_code == 1, result.output
     assert result.stderr == f"error: {option} {outside(day)}\n"
+
+
+WEB_GET = [
+    ("scores as_of", "/api/scores?as_of=9999-12-31", "as_of"),
+    ("an area's as_of before the first rule version", f"/api/partners/{FABRIKAM}/areas/modern_work?as_of=2022-10-02",
+     "as_of"),
+    ("a diff's to", f"/api/partners/{FABRIKAM}/diff?from=2026-09-30&to=9999-12-31", "to"),
+    ("a diff's from", f"/api/partners/{FABRIKAM}/diff?from=2022-10-02&to=2026-10-31", "from"),
+    ("a diff's recorded_on", f"/api/partners/{FABRIKAM}/diff?to=2026-10-31&recorded_on=9999-12-31", "recorded_on"),
+    ("the forecast's as_of", f"/api/partners/{FABRIKAM}/forecast?as_of=9999-12-31", "as_of"),
+    ("the overview page's as_of", f"/partners/{FABRIKAM}?as_of=9999-12-31", "as_of"),
+]
+
+
+@pytest.fixture(scope="module")
+def web(demo_db):
+    store, tokens = demo_users()
+    with TestClient(create_app(demo_db, store)) as client:
+        yield client, tokens.header("admin")
+
+
+@pytest.mark.parametrize("name, url, parameter", WEB_GET, ids=[f"{c[0]} out of range is a 422" for c in WEB_GET])
+def test_web_query_day_out_of_range_is_a_422_naming_the_parameter(web, name, url, parameter):
+    client, header = web
+    response = client.get(url, headers=header)
+    assert response.status_code == 422, response.text[:300]
+    if url.startswith("/api/"):
+        error = response.json()["error"]
+        day = url.split(f"{parameter}=")[1].split("&")[0]
+        assert (error["code"], error["message"]) == ("invalid_request", f"{parameter} {outside(day)}")
+
+
+WEB_POST = [
+    ("a what-if's as_of", f"/api/partners/{FABRIKAM}/whatif",
+     {"as_of": "9999-12-31", "changes": [{"action": "move_subscription", "subscription_id": "S", "program": "CSP"}]}),
+    ("a plan's as_of", f"/api/partners/{FABRIKAM}/areas/modern_work/plan", {"as_of": "9999-12-31"}),
+    ("a plan's by before the first rule version", f"/api/partners/{FABRIKAM}/areas/modern_work/plan",
+     {"as_of": "2026-10-31", "by": "2022-10-02"}),
+]
+
+
+@pytest.mark.parametrize("name, url, body", WEB_POST, ids=[f"{c[0]} out of range is a 422" for c in WEB_POST])
+def test_web_body_day_out_of_range_is_a_422(web, name, url, body):
+    client, header = web
+    response = client.post(url, headers=header, json=body)
+    assert response.status_code == 422, response.text[:300]
+    error = response.json()["error"]
+    day = body.get("by") or body["as_of"]
+    assert error["code"] == "invalid_request" and outside(day) in error["message"]

@@ -10,12 +10,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
-from web_support import FABRIKAM
+from web_support import FABRIKAM, demo_users
 
 from partnerscore.api import score_db
 from partnerscore.cli.app import app
 from partnerscore.ingest.importer import import_dataset
+from partnerscore.web import create_app
 
 LAST_DAY = date(2026, 10, 31)  # the demo's and the small data set's usage end with 2026-10
 ONE_MONTH_MISSING = "no usage reported for 2026-11 (the ledger's usage ends with 2026-10)"
@@ -137,3 +139,68 @@ def test_cli_diff_to_a_day_after_the_data_warns(small_db):
     result = run("diff", "P1", "--from", "2026-10-31", "--to", "2026-12-31", "--db", small_db)
     assert result.exit_code == 0, result.output
     assert "warning: no usage reported for 2026-11, 2026-12 (the ledger's usage ends with 2026-10)" in result.stderr
+
+
+# --- the web -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def web(demo_db):
+    """An app over the demo with no server --as-of: a request without a day gets the ledger's default."""
+    store, tokens = demo_users()
+    with TestClient(create_app(demo_db, store)) as client:
+        yield client, tokens.header("viewer")
+
+
+WEB = [
+    ("A request without as_of scores the last day of the last month with usage", "", "2026-10-31", "last_usage", 0),
+    ("A request naming a day after the data carries the warning", "?as_of=2026-12-07", "2026-12-07", "as_of", 1),
+]
+
+
+@pytest.mark.parametrize("name, query, day, source, warned", WEB, ids=[c[0] for c in WEB])
+def test_web_scores_json_says_how_the_day_was_chosen(web, name, query, day, source, warned):
+    client, header = web
+    doc = client.get(f"/api/partners/{FABRIKAM}/scores{query}", headers=header).json()
+    assert (doc["as_of"], doc["as_of_source"], len(doc["warnings"])) == (day, source, warned)
+    if warned:
+        assert doc["warnings"][0].startswith(ONE_MONTH_MISSING)
+    else:
+        assert next(a for a in doc["areas"] if a["area"] == "modern_work")["points"] == 85.0
+
+
+DOCUMENTS = ["/api/scores", "/api/areas", f"/api/partners/{FABRIKAM}/areas/modern_work",
+             f"/api/partners/{FABRIKAM}/areas/modern_work/explain", "/api/associations?limit=1", "/api/findings",
+             f"/api/partners/{FABRIKAM}/alerts"]
+
+
+@pytest.mark.parametrize("url", DOCUMENTS, ids=[f"{u.split('?')[0]} carries the day's source and warnings"
+                                                for u in DOCUMENTS])
+def test_web_every_dated_document_says_how_the_day_was_chosen(web, url):
+    client, header = web
+    doc = client.get(url, headers=header).json()
+    assert (doc["as_of"], doc["as_of_source"], doc["warnings"]) == ("2026-10-31", "last_usage", [])
+
+
+def test_web_server_as_of_is_said_to_be_the_servers(demo_db):
+    store, tokens = demo_users()
+    with TestClient(create_app(demo_db, store, as_of=date(2026, 9, 30))) as client:
+        doc = client.get(f"/api/partners/{FABRIKAM}/scores", headers=tokens.header("viewer")).json()
+    assert (doc["as_of"], doc["as_of_source"]) == ("2026-09-30", "server")
+
+
+PAGES = [
+    ("The overview without a day says it shows the last month with usage", "", 
+     "Scored as of 2026-10-31, the last month with usage", None),
+    ("The overview of a day after the data says the day was chosen and shows the warning", "?as_of=2026-12-07",
+     "Scored as of 2026-12-07 (chosen)", ONE_MONTH_MISSING),
+]
+
+
+@pytest.mark.parametrize("name, query, note, warning", PAGES, ids=[c[0] for c in PAGES])
+def test_web_page_header_says_the_day_and_shows_its_warning(web, name, query, note, warning):
+    client, header = web
+    page = client.get(f"/partners/{FABRIKAM}{query}", headers=header).text
+    assert f'<p class="day-note" id="day-note">{note}</p>' in page
+    assert ('class="notice warning day-warning"' in page) == bool(warning)
+    if warning:
+        assert warning.replace("'", "&#39;") in page
