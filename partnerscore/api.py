@@ -103,12 +103,20 @@ def list_associations_db(db: Path | str, as_of: date | str | None = None, **filt
 def whatif_db(db: Path | str, partner_id: str, as_of: date | str | None, changes: list | dict, *,
               before: ScoreReport | None = None):
     """Score a partner before and after a scenario, without writing to the ledger (see `engine.whatif`);
-    `before` is the partner's stored score when the caller already has it."""
-    from partnerscore.engine.whatif import parse_scenario, whatif
+    `before` is the partner's stored score when the caller already has it.
+
+    The scenario is refused (`ScenarioError`) when it is malformed or names what the ledger does not
+    hold (`engine.scenario_checks`).
+    """
+    from partnerscore.engine.scenario import parse_scenario
+    from partnerscore.engine.scenario_checks import check_scenario
+    from partnerscore.engine.whatif import whatif
 
     tables = open_duckdb(db)
     try:
-        return whatif(tables, partner_id, _day(tables, as_of), parse_scenario(changes), before=before)
+        day, scenario = _day(tables, as_of), parse_scenario(changes)
+        check_scenario(tables, partner_id, day, scenario)
+        return whatif(tables, partner_id, day, scenario, before=before)
     finally:
         tables.backend.disconnect()
 

@@ -47,7 +47,7 @@ def command(name: str | None = None, on: typer.Typer | None = None):
             except ImportFailed as exc:
                 render.error_lines(str(exc).splitlines())
             except PartnerscoreError as exc:
-                render.error_lines([f"error: {exc}"])
+                render.error_lines(f"error: {line}" for line in str(exc).splitlines())
             raise typer.Exit(1)
         return (on or app).command(name)(run)
     return register
@@ -291,11 +291,14 @@ def whatif(
     show_all: Annotated[bool, typer.Option("--all", help="List every entity that moved.")] = False,
 ) -> None:
     """Score a partner before and after hypothetical changes; the stored ledger is never written."""
-    from partnerscore.engine.whatif import load_scenario, whatif as run_whatif
+    from partnerscore.engine.scenario import load_scenario
+    from partnerscore.engine.scenario_checks import check_scenario
+    from partnerscore.engine.whatif import whatif as run_whatif
 
     tables = open_duckdb(db or default_db())
     day = as_of_day(as_of, tables)
     changes = load_scenario(scenario)
+    check_scenario(tables, partner, day.day, changes, str(scenario))
     render.day_warnings(day)
     result = run_whatif(tables, partner, day.day, changes, why=why)
     render.whatif(result, fmt, day, limit=None if show_all else 5)

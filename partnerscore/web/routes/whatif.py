@@ -62,6 +62,8 @@ async def run_whatif(request: Request, partner_id: CurrentPartner, scenario: s.W
     Each change is an object with an `action`: `add_association`, `end_association`,
     `add_certification`, `expire_certification`, `move_subscription` or `add_usage`, and that
     change's fields (see `partnerscore.engine.whatif`). `partner_id` defaults to the partner in the path.
+    A scenario that names what the ledger does not hold is refused (422 `invalid_scenario`, one detail
+    per problem naming the change and the key; docs/whatif.md).
     """
     changes = [{**c, "partner_id": c.get("partner_id", partner_id)} if c.get("action") in PARTNER_CHANGES else c
                for c in scenario.changes]
