@@ -8,7 +8,9 @@ it as one line (or one line per bad row)::
     ├── StoreError        the DuckDB store cannot be opened (locked by another process, not a database)
     ├── ImportFailed      rows of a data set are bad; carries every `BadRow`; nothing was imported
     ├── RuleFileError     a rule file is malformed (file and key path)
-    └── LedgerConflict    a ledger change would break one of the ledger's invariants
+    ├── LedgerConflict    a ledger change would break one of the ledger's invariants
+    ├── DayOutOfRange     a day a user named lies outside the days partnerscore scores
+    └── ScenarioError     a what-if scenario is refused; carries one line per problem
 
 `BadRow` is not an exception: it is the value validation returns for each bad cell, which import keeps
 in the quarantine and which `ImportFailed` carries.
@@ -97,3 +99,16 @@ class RuleFileError(PartnerscoreError):
 
 class LedgerConflict(PartnerscoreError):
     """A change to the association ledger would break one of its invariants."""
+
+
+class DayOutOfRange(PartnerscoreError):
+    """A day a user named lies before the first rule version or more than a year after today."""
+
+
+class ScenarioError(PartnerscoreError):
+    """A what-if scenario is refused; `problems` holds one line per problem, each naming the change
+    (its position and action) and the key. Nothing was scored."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))

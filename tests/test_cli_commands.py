@@ -21,11 +21,12 @@ def run(*args: str):
     return result
 
 
-def test_score_on_a_dataset_folder_prints_the_contract_json_with_only_the_partner_name_added(small_dataset: Path):
+def test_score_on_a_dataset_folder_prints_the_contract_json_with_only_the_day_note_and_partner_name_added(
+        small_dataset: Path):
     result = run("score", small_dataset, "--as-of", "2026-10-31", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert set(doc) == {"as_of", "rules_version", "partners"}
+    assert set(doc) == {"as_of", "as_of_source", "warnings", "rules_version", "partners"}
     assert doc["as_of"] == "2026-10-31"
     assert [p["partner_id"] for p in doc["partners"]] == ["P1", "P2"]
     for partner in doc["partners"]:

@@ -100,14 +100,23 @@ def test_whatif_never_writes_the_stored_ledger(small_db):
     assert versions == 4
 
 
-@pytest.mark.parametrize("changes, message", [
-    ([{"action": "add_certification", "partner_id": "P1"}], "change 0.add_certification.person_id: Field required"),
-    ([{"action": "retire_everyone"}], "change 0"),
-    ([{"action": "end_association", "association_id": "NOPE", "end_date": "2026-01-01"}], "no association 'NOPE'"),
-])
-def test_a_bad_scenario_gets_a_clear_error_naming_the_change_and_key(small_db, changes, message):
-    with pytest.raises(PartnerscoreError, match=message.replace(".", r"\.").replace("(", r"\(")):
+BAD = [
+    ("A missing key is named with the change's position and action",
+     [{"action": "add_certification", "partner_id": "P1"}],
+     "scenario: change 1 (add_certification) person_id: Field required"),
+    ("An unknown action is named", [{"action": "retire_everyone"}],
+     "scenario: change 1 (retire_everyone): unknown action 'retire_everyone'"),
+    ("The engine itself, without the front doors' checks, still refuses an association it cannot end",
+     [{"action": "end_association", "association_id": "NOPE", "end_date": "2026-01-01"}],
+     "no association 'NOPE' is known on 2026-10-31"),
+]
+
+
+@pytest.mark.parametrize("name, changes, message", BAD, ids=[c[0] for c in BAD])
+def test_a_bad_scenario_gets_a_clear_error_naming_the_change_and_key(small_db, name, changes, message):
+    with pytest.raises(PartnerscoreError) as exc:
         whatif(open_duckdb(small_db), "P1", DAY, parse_scenario(changes))
+    assert str(exc.value).startswith(message)
 
 
 WHY = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import tempfile
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Callable, Iterator
 
@@ -20,8 +21,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from partnerscore.cli import render, render_imports
 from partnerscore.cli.options import (
-    AsOfOption, DbOption, EngineOption, Format, FormatOption, RecordedOnOption, SparkMasterOption, default_db,
-    parse_day, setting,
+    AsOfOption, DbOption, EngineOption, Format, FormatOption, RecordedOnOption, SparkMasterOption, as_of_day,
+    default_db, parse_day, setting,
 )
 from partnerscore.engine.connect import Tables, open_duckdb, resellers_of
 from partnerscore.engine.explain import explain as explain_area
@@ -51,7 +52,7 @@ def command(name: str | None = None, on: typer.Typer | None = None):
             except ImportFailed as exc:
                 render.error_lines(str(exc).splitlines())
             except PartnerscoreError as exc:
-                render.error_lines([f"error: {exc}"])
+                render.error_lines(f"error: {line}" for line in str(exc).splitlines())
             raise typer.Exit(1)
         return (on or app).command(name)(run)
     return register
@@ -161,13 +162,14 @@ def score(
         "(each batch compiles its own plan once)."))] = None,
 ) -> None:
     """Score every partner in all six solution areas (the data contract's JSON with --format json)."""
-    day = parse_day(as_of)
     with _database(source, db) as database:
         tables = _tables(database, engine, spark_master)
+        day = as_of_day(as_of, tables)
+        render.day_warnings(day)
         if provider:
             partner = [provider, *resellers_of(tables, provider)]
-        report = score_tables(tables, day, partners=partner, batch=batch,
-                              recorded_on=parse_day(recorded_on) if recorded_on else None)
+        report = replace(score_tables(tables, day.day, partners=partner, batch=batch, recorded_on=parse_day(
+            recorded_on, "--recorded-on") if recorded_on else None), day=day)
         names = _partner_names(tables)
     if parquet is not None:
         import pyarrow as pa
@@ -200,8 +202,10 @@ def explain(
 ) -> None:
     """What earned each point of an area, what did not count and why, and what is left to gain."""
     tables = _tables(db or default_db(), engine, spark_master)
-    explanation = explain_area(tables, partner, area, parse_day(as_of), metric)
-    render.explanation(explanation, fmt, limit=None if show_all else 10)
+    day = as_of_day(as_of, tables)
+    render.day_warnings(day)
+    explanation = explain_area(tables, partner, area, day.day, metric)
+    render.explanation(explanation, fmt, day, limit=None if show_all else 10)
 
 
 @command()
@@ -213,8 +217,12 @@ def validate(
 ) -> None:
     """List every association conflict and ineligible association, with its reason."""
     with _database(source, db) as database:
-        findings = validate_ledger(open_duckdb(database), parse_day(as_of))
-    render.write_rows([f.to_json() for f in findings], fmt, f"{len(findings)} findings", FINDING_COLUMNS)
+        tables = open_duckdb(database)
+        day = as_of_day(as_of, tables)
+        render.day_warnings(day)
+        findings = validate_ledger(tables, day.day)
+    render.write_rows([f.to_json() for f in findings], fmt, f"{len(findings)} findings {render.dated(day)}",
+                      FINDING_COLUMNS)
 
 
 @command()
@@ -269,7 +277,7 @@ def imports(
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the generated data set.")] = Path("demo-data"),
     db: Annotated[Path, typer.Option("--db", help="Database to import the demo into.")] = Path("demo.duckdb"),
-    as_of: AsOfOption = "2026-10-31",
+    as_of: AsOfOption = None,
     seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same data).")] = 42,
     fmt: FormatOption = Format.table,
 ) -> None:
@@ -282,9 +290,12 @@ def demo(
         db.unlink()
     _import(folder, db)
     tables = open_duckdb(db)
-    report = score_tables(tables, parse_day(as_of))
+    day = as_of_day(as_of, tables)
+    render.day_warnings(day)
+    report = replace(score_tables(tables, day.day), day=day)
     render.scores(report, fmt, _partner_names(tables))
-    render.info(f"next: partnerscore explain {report.partners[0].partner_id} modern_work --db {db} --as-of {as_of}")
+    again = f" --as-of {day.day}" if as_of else ""
+    render.info(f"next: partnerscore explain {report.partners[0].partner_id} modern_work --db {db}{again}")
 
 
 @command()
@@ -298,9 +309,12 @@ def status(
     """Designation status: did the partner qualify on at least one day of its qualification window?"""
     from partnerscore.engine.designation import designation_status
 
-    areas = designation_status(open_duckdb(db or default_db()), partner, parse_day(as_of),
-                               parse_day(anniversary) if anniversary else None)
-    render.write_rows([a.to_json() for a in areas], fmt, f"{partner}: qualification window status")
+    tables = open_duckdb(db or default_db())
+    day = as_of_day(as_of, tables)
+    render.day_warnings(day)
+    areas = designation_status(tables, partner, day.day,
+                               parse_day(anniversary, "--anniversary") if anniversary else None)
+    render.write_rows([a.to_json() for a in areas], fmt, f"{partner}: qualification window status {render.dated(day)}")
 
 
 @command()
@@ -315,11 +329,17 @@ def whatif(
     show_all: Annotated[bool, typer.Option("--all", help="List every entity that moved.")] = False,
 ) -> None:
     """Score a partner before and after hypothetical changes; the stored ledger is never written."""
-    from partnerscore.engine.whatif import load_scenario, whatif as run_whatif
+    from partnerscore.engine.scenario import load_scenario
+    from partnerscore.engine.scenario_checks import check_scenario
+    from partnerscore.engine.whatif import whatif as run_whatif
 
+    tables = open_duckdb(db or default_db())
+    day = as_of_day(as_of, tables)
     changes = load_scenario(scenario)
-    result = run_whatif(open_duckdb(db or default_db()), partner, parse_day(as_of), changes, why=why)
-    render.whatif(result, fmt, limit=None if show_all else 5)
+    check_scenario(tables, partner, day.day, changes, str(scenario))
+    render.day_warnings(day)
+    result = run_whatif(tables, partner, day.day, changes, why=why)
+    render.whatif(result, fmt, day, limit=None if show_all else 5)
 
 
 @command()
@@ -369,7 +389,7 @@ def serve(
     """
     web, _ = _web()
     web.serve(db or default_db(), host=host, port=port, users=users, demo_admin=demo_admin,
-              as_of=parse_day(as_of) if as_of else None, access_log=access_log, announce=render.info,
+              as_of=parse_day(as_of, "--as-of") if as_of else None, access_log=access_log, announce=render.info,
               warn=lambda line: render.warning_lines([line]))
 
 
@@ -436,10 +456,12 @@ def plan(
     from partnerscore.decisions.candidates import load_costs
     from partnerscore.decisions.plan import plan as make_plan
 
-    day = parse_day(as_of)
-    result = make_plan(open_duckdb(db or default_db()), partner, area, day, by=parse_day(by) if by else None,
+    tables = open_duckdb(db or default_db())
+    day = as_of_day(as_of, tables)
+    render.day_warnings(day)
+    result = make_plan(tables, partner, area, day.day, by=parse_day(by, "--by") if by else None,
                        keep=keep, costs=load_costs(costs), max_customers=customers)
-    render.plan(result, fmt)
+    render.plan(result, fmt, day)
 
 
 @command()
@@ -462,10 +484,12 @@ def alerts(
 
     if fail_on is not None and fail_on not in SEVERITIES:
         raise PartnerscoreError(f"--fail-on {fail_on!r}: choose one of {', '.join(SEVERITIES)}")
-    day = parse_day(as_of)
-    found = find_alerts(open_duckdb(db or default_db()), day, partner=partner, within=within)
-    render.alerts(found, fmt, f"alerts as of {day}, {within} days ahead" + (f", partner {partner}" if partner else ""),
-                  nothing_found(within))
+    tables = open_duckdb(db or default_db())
+    day = as_of_day(as_of, tables)
+    render.day_warnings(day)
+    found = find_alerts(tables, day.day, partner=partner, within=within)
+    render.alerts(found, fmt, f"alerts {render.dated(day)}, {within} days ahead"
+                  + (f", partner {partner}" if partner else ""), nothing_found(within))
     if fail_on is not None and any(at_least(a.severity, fail_on) for a in found):
         raise typer.Exit(2)
 
@@ -488,9 +512,13 @@ def diff(
         partnerscore diff 4650404 --from 2026-09-30 --to 2026-10-31 --db demo.duckdb
     """
     from partnerscore.decisions.diff import diff as explain_diff
+    from partnerscore.engine.as_of import resolve_day
 
-    result = explain_diff(open_duckdb(db or default_db()), partner, parse_day(from_day), parse_day(to_day),
-                          recorded_on=parse_day(recorded_on) if recorded_on else None, areas=area)
+    tables = open_duckdb(db or default_db())
+    first, last = parse_day(from_day, "--from"), parse_day(to_day, "--to")
+    render.day_warnings(resolve_day(tables, last))
+    result = explain_diff(tables, partner, first, last, areas=area,
+                          recorded_on=parse_day(recorded_on, "--recorded-on") if recorded_on else None)
     render.diff(result, fmt, limit=None if show_all else 5)
 
 
@@ -513,13 +541,14 @@ def forecast(
     from partnerscore.decisions.forecast import backtest as run_backtest, forecast as make_forecast
     from partnerscore.engine.months import add_months, month_end
 
-    day = parse_day(as_of)
     tables = open_duckdb(db or default_db())
-    result = make_forecast(tables, partner, day, months)
+    day = as_of_day(as_of, tables)
+    render.day_warnings(day)
+    result = make_forecast(tables, partner, day.day, months)
     if backtest:
-        earlier = month_end(add_months(day.replace(day=1), -months))
+        earlier = month_end(add_months(day.day.replace(day=1), -months))
         result.backtest = run_backtest(tables, partner, earlier, months)
-    render.forecast(result, fmt)
+    render.forecast(result, fmt, day)
 
 
 from partnerscore.cli import pal  # noqa: E402,F401  registers the pal commands

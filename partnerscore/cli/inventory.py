@@ -16,14 +16,16 @@ from rich.table import Table
 
 from partnerscore.cli import render
 from partnerscore.cli.app import command
-from partnerscore.cli.options import DbOption, Format, FormatOption, default_db, parse_day
+from partnerscore.cli.options import DbOption, Format, FormatOption, as_of_day, default_db
+from partnerscore.engine.as_of import ScoringDay
 from partnerscore.engine.connect import open_duckdb
 from partnerscore.ledger.inventory import DEFAULT_REPLAYS, INVENTORY_COLUMNS, Inventory, inventory
 
 #: Statuses whose reason the word alone does not give (who took over, which rule it breaks, the PoE state).
 STATUS_WITH_REASON = ("taken over", "ineligible", "pending proof of execution")
 
-AtOption = Annotated[str | None, typer.Option("--at", "--as-of", help="The day (YYYY-MM-DD); default today.")]
+AtOption = Annotated[str | None, typer.Option("--at", "--as-of", help=(
+    "The day (YYYY-MM-DD); default the last day of the latest month the ledger holds usage for."))]
 
 
 def _flat(row: dict) -> dict:
@@ -75,10 +77,10 @@ def scope_texts(rows: list[dict]) -> list[str]:
     return texts
 
 
-def _table(result: Inventory, limit: int | None) -> None:
+def _table(result: Inventory, day: ScoringDay, limit: int | None) -> None:
     rows = sorted((r.to_json() for r in result.rows),
                   key=lambda r: (not r["points"], r["points"] == 0, -abs(r["points"] or 0), r["association_id"]))
-    table = Table(title=f"{result.partner_id} · associations as of {result.as_of} (rules {result.rules_version}) · "
+    table = Table(title=f"{result.partner_id} · associations {render.dated(day, result.rules_version)} · "
                         f"{result.total_points:g} points in the six areas · {result.replayed} replayed, "
                         f"{result.not_replayed} over the replay budget", title_justify="left")
     # The association ID is never cut, so it can be copied; a long scope ID folds onto more lines rather
@@ -116,10 +118,13 @@ def associations(
     Example:
         partnerscore associations 4650606 --db demo.duckdb --at 2026-10-31
     """
-    result = inventory(open_duckdb(db or default_db()), partner, parse_day(at), replays=None if every else replays)
+    tables = open_duckdb(db or default_db())
+    day = as_of_day(at, tables, "--at")
+    render.day_warnings(day)
+    result = inventory(tables, partner, day.day, replays=None if every else replays)
     if fmt is Format.json:
         render.write_json(result.to_json())
     elif fmt is Format.csv:
         render.write_rows([_flat(r.to_json()) for r in result.rows], fmt, "associations", INVENTORY_COLUMNS)
     else:
-        _table(result, None if show_all else 25)
+        _table(result, day, None if show_all else 25)

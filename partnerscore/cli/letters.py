@@ -18,7 +18,7 @@ from rich.table import Table
 
 from partnerscore.cli import render
 from partnerscore.cli.app import app, command
-from partnerscore.cli.options import AsOfOption, DbOption, Format, FormatOption, default_db, parse_day
+from partnerscore.cli.options import DbOption, Format, FormatOption, TodayOption, default_db, parse_day
 from partnerscore.engine.connect import open_duckdb
 
 letter = typer.Typer(help="Evidence documents from the ledger, as Markdown and PDF: a DPOR request, a PAL "
@@ -56,7 +56,7 @@ def _write(kind: str, doc, partner: str, tenant: str, out: Path | None, fmt: Let
 
 @command("dpor", on=letter)
 def dpor(partner: PartnerArg, tenant: TenantArg, subscription: SubscriptionOption = None, db: DbOption = None,
-         as_of: AsOfOption = None, out: OutOption = None, fmt: LetterFormatOption = None,
+         as_of: TodayOption = None, out: OutOption = None, fmt: LetterFormatOption = None,
          location_id: LocationOption = None) -> None:
     """A customer-facing request to designate the partner as DPOR, per Azure subscription, with the portal steps.
 
@@ -71,7 +71,7 @@ def dpor(partner: PartnerArg, tenant: TenantArg, subscription: SubscriptionOptio
 
 @command("pal", on=letter)
 def pal(partner: PartnerArg, tenant: TenantArg, subscription: SubscriptionOption = None, db: DbOption = None,
-        as_of: AsOfOption = None, out: OutOption = None, fmt: LetterFormatOption = None,
+        as_of: TodayOption = None, out: OutOption = None, fmt: LetterFormatOption = None,
         audience: Annotated[str, typer.Option(help="engineer (how to link) or customer (what access to give).")] = "engineer",
         principal: Annotated[str | None, typer.Option(help="The user or service principal to link.")] = None,
         location_id: LocationOption = None) -> None:
@@ -87,7 +87,7 @@ def pal(partner: PartnerArg, tenant: TenantArg, subscription: SubscriptionOption
 def cpor(partner: PartnerArg, tenant: TenantArg,
          workload: Annotated[list[str] | None, typer.Option(
              "--workload", "-w", help="A workload to claim, as the program spells it (repeat the option).")] = None,
-         subscription: SubscriptionOption = None, db: DbOption = None, as_of: AsOfOption = None,
+         subscription: SubscriptionOption = None, db: DbOption = None, as_of: TodayOption = None,
          activity: Annotated[str | None, typer.Option(
              help="Day of the claimed work (YYYY-MM-DD) [default: the CPOR association's start].")] = None,
          out: OutOption = None, fmt: LetterFormatOption = None, location_id: LocationOption = None) -> None:
@@ -98,7 +98,7 @@ def cpor(partner: PartnerArg, tenant: TenantArg,
     from partnerscore.letters.cpor import cpor_packet
 
     doc = cpor_packet(open_duckdb(db or default_db()), partner, tenant, parse_day(as_of), workloads=workload,
-                      subscription_ids=subscription, activity=parse_day(activity) if activity else None,
+                      subscription_ids=subscription, activity=parse_day(activity, "--activity") if activity else None,
                       location_id=location_id)
     _write("cpor", doc, partner, tenant, out, fmt)
 
@@ -140,7 +140,7 @@ def poe_check(
     tenant: Annotated[str | None, typer.Option(help="The customer's tenant id: it and the customer's name must appear.")] = None,
     workload: Annotated[list[str] | None, typer.Option(
         "--workload", "-w", help="A claimed workload that must be named and described (repeat the option).")] = None,
-    as_of: AsOfOption = None,
+    as_of: TodayOption = None,
     db: DbOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:

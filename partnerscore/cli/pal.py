@@ -19,7 +19,7 @@ from rich.table import Table
 
 from partnerscore.cli import render
 from partnerscore.cli.app import app, command
-from partnerscore.cli.options import AsOfOption, DbOption, Format, FormatOption, default_db, parse_day, setting
+from partnerscore.cli.options import DbOption, Format, FormatOption, TodayOption, default_db, parse_day, setting
 from partnerscore.engine.connect import open_duckdb
 from partnerscore.errors import PartnerscoreError
 from partnerscore.pal.ids import ensure_linkable, parse_partner_id
@@ -122,7 +122,7 @@ def check(
     partner_id: Annotated[str | None, typer.Option(
         "--partner-id", help="Compare with this partner's PAL rows in the ledger (default: the linked one).")] = None,
     db: DbOption = None,
-    as_of: AsOfOption = None,
+    as_of: TodayOption = None,
     arm_endpoint: ArmEndpointOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from partnerscore.cli.options import Format
+from partnerscore.engine.as_of import ScoringDay
 from partnerscore.engine.report import ScoreReport, round_half_up
 from partnerscore.engine.units import amount
 from partnerscore.errors import PartnerscoreError
@@ -65,6 +66,27 @@ def info(line: str) -> None:
     err.print(line, soft_wrap=True, markup=False)
 
 
+def dated(day: ScoringDay, rules: str | None = None) -> str:
+    """A header's words for the day scored and how it was chosen, with the rule version if given:
+    `as of 2026-10-31, the last month with usage · rules 2024-07-01`, `as of 2026-12-07 (--as-of)`."""
+    return day.describe("--as-of") + (f" · rules {rules}" if rules else "")
+
+
+def day_warnings(day: ScoringDay) -> None:
+    """The day's warnings (months without usage, a ledger without usage), one yellow line each on stderr."""
+    warning_lines(f"warning: {w}" for w in day.warnings)
+
+
+def with_day(doc: dict, day: ScoringDay) -> dict:
+    """A JSON document with `as_of_source` and `warnings` right after its `as_of`."""
+    out = {}
+    for key, value in doc.items():
+        out[key] = value
+        if key == "as_of":
+            out.update(day.to_json())
+    return out
+
+
 def named(partner_id: str, names: dict[str, str] | None) -> dict:
     """`partner_id` and, right after it, the partner's `name` (None when the ledger has no name for it)."""
     return {"partner_id": partner_id, "name": (names or {}).get(partner_id)}
@@ -106,16 +128,22 @@ def roll_up(report: ScoreReport, fmt: Format, sort: str = "points", names: dict[
     if fmt is Format.table:
         rows = [{**r, "points": f"{r['points']:.2f}", "qualified": "yes" if r["qualified"] else "no",
                  "weakest_metric": r["weakest_metric"] or "—"} for r in rows]
-    write_rows(rows, fmt, f"every partner as of {report.as_of}")
+    write_rows(rows, fmt, f"every partner {dated(_report_day(report))}")
+
+
+def _report_day(report: ScoreReport) -> ScoringDay:
+    """How the report's day was chosen (a report scored without a resolved day: named by the caller)."""
+    return report.day or ScoringDay(report.as_of, "as_of", None)
 
 
 def scores(report: ScoreReport, fmt: Format, names: dict[str, str] | None = None) -> None:
     """A score report: the contract's JSON, flat CSV, or one table per partner, each naming the partner.
 
-    JSON is the data contract's document with one field added, `name` after each `partner_id`.
+    JSON is the data contract's document with fields added: `as_of_source` and `warnings` after
+    `as_of` (how the day was chosen, what a reader must know about it), `name` after each `partner_id`.
     """
     if fmt is Format.json:
-        doc = report.to_json()
+        doc = with_day(report.to_json(), _report_day(report))
         doc["partners"] = [{**named(p["partner_id"], names), **p} for p in doc["partners"]]
         write_json(doc)
         return
@@ -126,6 +154,8 @@ def scores(report: ScoreReport, fmt: Format, names: dict[str, str] | None = None
                     "usage_growth", "deployments"]
     short = {"net_customer_adds": "net adds", "intermediate_certifications": "interm.",
              "advanced_certifications": "advanced", "usage_growth": "growth", "deployments": "deploy."}
+    # How the day was chosen heads the output once: in each table's title it would wrap a long name.
+    out.print(f"PCS {dated(_report_day(report))}", markup=False)
     for partner in report.partners:
         name = (names or {}).get(partner.partner_id)
         label = f"{partner.partner_id} ({name})" if name else partner.partner_id
@@ -142,7 +172,7 @@ def scores(report: ScoreReport, fmt: Format, names: dict[str, str] | None = None
         out.print(table)
 
 
-def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
+def explanation(exp, fmt: Format, day: ScoringDay, limit: int | None = 10) -> None:
     """An area's explanation: verdict, each metric's facts, and the partner's associations."""
     if fmt is Format.json:
         write_json(exp.to_json())
@@ -153,7 +183,7 @@ def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
                                          "contribution", "unit", "status"])
         return
     track = f", {exp.track} path" if exp.track else ""
-    out.print(f"[bold]{exp.partner_id} · {exp.area}{track} · as of {exp.as_of} (rules {exp.rules_version})[/bold]")
+    out.print(f"[bold]{exp.partner_id} · {exp.area}{track} · {dated(day, exp.rules_version)}[/bold]")
     out.print(f"{exp.points:.2f} points — {exp.verdict}")
     for m in exp.metrics:
         out.print(f"\n[bold]{m.metric}[/bold]: {m.points:g}/{m.max_points} points, value {m.value} · {m.rule}")
@@ -175,16 +205,16 @@ def explanation(exp, fmt: Format, limit: int | None = 10) -> None:
                 "status"])
 
 
-def whatif(result, fmt: Format, limit: int | None = 5) -> None:
+def whatif(result, fmt: Format, day: ScoringDay, limit: int | None = 5) -> None:
     """Before → after per area, then each metric that moved with the entities that moved it."""
-    doc = result.to_json()
+    doc = with_day(result.to_json(), day)
     rows = [{"area": a["area"], "metric": m["metric"], "before": m["before"], "after": m["after"], "delta": m["delta"],
              "value_before": m["value_before"], "value_after": m["value_after"]}
             for a in doc["areas"] for m in a["metrics"]]
     if fmt is not Format.table:
         write_json(doc) if fmt is Format.json else write_rows(rows, fmt, "what-if")
         return
-    out.print(f"[bold]{doc['partner_id']} · what-if as of {doc['as_of']}[/bold] (the stored ledger is unchanged)")
+    out.print(f"[bold]{doc['partner_id']} · what-if {dated(day)}[/bold] (the stored ledger is unchanged)")
     for area in doc["areas"]:
         change = area["points_after"] - area["points_before"]
         status = {(False, True): "[green]now qualifies[/green]", (True, False): "[red]stops qualifying[/red]"}.get(
@@ -213,7 +243,7 @@ def _area_change_rows(before, after) -> list[dict]:
     return rows
 
 
-def plan(result, fmt: Format) -> None:
+def plan(result, fmt: Format, day: ScoringDay) -> None:
     """A plan: the chosen actions with their cost, and the verified score before and after."""
     doc = result.to_json()
     if fmt is Format.json:
@@ -223,7 +253,7 @@ def plan(result, fmt: Format) -> None:
         write_rows(doc["actions"], fmt, "plan", ["action_id", "kind", "count", "cost", "label"])
         return
     days = ", ".join(d.isoformat() for d in result.days)
-    out.print(f"[bold]{result.partner_id} · {result.area} · plan from {result.as_of}, to qualify on {days}[/bold]")
+    out.print(f"[bold]{result.partner_id} · {result.area} · plan {dated(day)} · to qualify on {days}[/bold]")
     if result.usage_model:
         out.print(f"usage after the last reported month is projected: {result.usage_model}")
     n = len(result.candidates)
@@ -336,7 +366,7 @@ def _movers(moved: dict[str, list[dict]], limit: int | None) -> None:
             out.print(f"    … {len(rows) - limit} more {change} (--all shows every one)")
 
 
-def forecast(result, fmt: Format) -> None:
+def forecast(result, fmt: Format, day: ScoringDay) -> None:
     """Projected points per area (and metric) at each month end, with the risks flagged."""
     doc = result.to_json()
     if fmt is Format.json:
@@ -347,8 +377,8 @@ def forecast(result, fmt: Format) -> None:
     if fmt is Format.csv:
         write_rows(rows, fmt, "forecast")
         return
-    out.print(f"[bold]{result.partner_id} · forecast from {result.as_of}[/bold] (usage reported through "
-              f"{result.last_reported:%Y-%m}; after that {result.model})")
+    reported = f"usage reported through {result.last_reported:%Y-%m}" if result.last_reported else "no usage reported"
+    out.print(f"[bold]{result.partner_id} · forecast {dated(day)}[/bold] ({reported}; after that {result.model})")
     table = Table(title="points per area (✓ qualified)", title_justify="left")
     table.add_column("area")
     for m in [result.areas[0].now, *result.areas[0].months]:

@@ -18,6 +18,7 @@ from datetime import date
 import pyarrow as pa
 from ibis import _
 
+from partnerscore.engine.as_of import last_reported_month
 from partnerscore.engine.connect import TABLE_NAMES, Tables, register_arrow
 from partnerscore.engine.months import add_months, month_end, month_range, scoring_month
 from partnerscore.engine.report import round_half_up
@@ -30,11 +31,6 @@ TREND_MODEL = f"each subscription × workload carries forward the average of its
 MEASURES = ("acr_micros", "paid_units", "active_units", "revenue_micros")
 #: Metrics below their minimum named in the forecast's summary before "and N more".
 SHOWN = 6
-
-
-def last_reported_month(tables: Tables) -> date | None:
-    """The latest month the usage table holds."""
-    return tables.usage.month.max().to_pyarrow().as_py()
 
 
 def projected_usage(tables: Tables, through: date, months: int = TREND_MONTHS) -> pa.Table:

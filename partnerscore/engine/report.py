@@ -10,8 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from partnerscore.rules.load import RuleSet
+
+if TYPE_CHECKING:  # pragma: no cover - import only for type checkers
+    from partnerscore.engine.as_of import ScoringDay
 
 
 def round_half_up(value: Fraction | float, places: int = 2) -> float:
@@ -75,11 +79,17 @@ class PartnerScore:
 
 @dataclass
 class ScoreReport:
-    """Every partner's score as of one day under one rule version."""
+    """Every partner's score as of one day under one rule version.
+
+    `day`, when the caller resolved one, says how the day was chosen (named, or the ledger's default)
+    and carries its warnings, so that every front end says the same; the contract's document
+    (`to_json`) leaves it to them.
+    """
 
     as_of: date
     rules_version: str
     partners: list[PartnerScore]
+    day: ScoringDay | None = field(default=None, compare=False)
 
     def partner(self, partner_id: str) -> PartnerScore:
         return next(p for p in self.partners if p.partner_id == partner_id)

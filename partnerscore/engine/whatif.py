@@ -1,9 +1,10 @@
 """What-if by replay: score a changed copy of the ledger with the unchanged engine.
 
 A scenario is a list of changes — add or end an association, add or expire a certification, move a
-subscription to another licensing program, add expected usage. The changes become temporary tables
-beside the stored ones (`ps_whatif_<table>` = stored rows with the changes applied); the engine then
-scores those tables exactly as it scores the stored ones. The stored ledger is never written.
+subscription to another licensing program, add expected usage (`engine/scenario.py` reads one,
+`engine/scenario_checks.py` checks it against the ledger). The changes become temporary tables beside
+the stored ones (`ps_whatif_<table>` = stored rows with the changes applied); the engine then scores
+those tables exactly as it scores the stored ones. The stored ledger is never written.
 (OpenFisca calls this a reform: a changed copy, scored by the unchanged formulas.)
 """
 
@@ -11,122 +12,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Annotated, Literal, Union
 
 import pyarrow as pa
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from partnerscore.engine.connect import TABLE_NAMES, Tables, register_arrow
 from partnerscore.engine.movers import metric_facts, moves
 from partnerscore.engine.report import AreaScore, PartnerScore, ScoreReport, round_half_up
+# The scenario's changes and its reader are part of what-if's interface (plan, alerts and the
+# inventory build changes; the front ends read scenarios), so they are importable from here too.
+from partnerscore.engine.scenario import (  # noqa: F401
+    AddAssociation, AddCertification, AddUsage, Change, EndAssociation, ExpireCertification, MoveSubscription,
+    load_scenario, parse_scenario,
+)
 from partnerscore.engine.scoring import score
 from partnerscore.errors import PartnerscoreError
 from partnerscore.ingest.tables import MICROS_PER_DOLLAR
 from partnerscore.rules.load import RuleSet, rules_at
 from partnerscore.rules.names import cert_key, workload_key
 from partnerscore.rules.schema import AREAS
-
-
-class _Change(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AddAssociation(_Change):
-    """A new association (any type, with its contract fields)."""
-
-    action: Literal["add_association"]
-    association_id: str
-    partner_id: str
-    type: Literal["CPOR_OSU", "CPOR_OSA", "CPOR_REVREC", "DPOR", "PAL", "CSP_DIRECT", "CSP_INDIRECT", "TPOR"]
-    tenant_id: str
-    subscription_id: str | None = None
-    workload: str | None = None
-    incentive: bool = False
-    poe_status: Literal["none", "submitted", "approved", "rejected"] = "none"
-    indirect_provider_id: str | None = None
-    rbac_role: str | None = None
-    start_date: date
-    end_date: date | None = None
-
-
-class EndAssociation(_Change):
-    """End an association on a day (recorded as a correction of its holding version)."""
-
-    action: Literal["end_association"]
-    association_id: str
-    end_date: date
-
-
-class AddCertification(_Change):
-    """A person of a partner earns a certification."""
-
-    action: Literal["add_certification"]
-    partner_id: str
-    person_id: str
-    certification: str
-    earned_on: date
-    expires_on: date | None = None
-
-
-class ExpireCertification(_Change):
-    """A person's certification expires on a day."""
-
-    action: Literal["expire_certification"]
-    partner_id: str
-    person_id: str
-    certification: str
-    expires_on: date
-
-
-class MoveSubscription(_Change):
-    """A subscription moves to another licensing program (e.g. to CSP)."""
-
-    action: Literal["move_subscription"]
-    subscription_id: str
-    program: Literal["EA", "CSP", "WEB_DIRECT", "CASA_EES", "MCA_E"]
-
-
-class AddUsage(_Change):
-    """Expected usage of a customer's subscription and workload in a month."""
-
-    action: Literal["add_usage"]
-    month: str = Field(pattern=r"^\d{4}-\d{2}$")
-    tenant_id: str
-    subscription_id: str
-    workload: str
-    acr_usd: float | None = None
-    paid_units: int | None = None
-    active_units: int | None = None
-    revenue_usd: float | None = None
-
-
-Change = Annotated[Union[AddAssociation, EndAssociation, AddCertification, ExpireCertification,
-                         MoveSubscription, AddUsage], Field(discriminator="action")]
-_CHANGES = TypeAdapter(list[Change])
-
-
-def parse_scenario(data: object, source: str = "scenario") -> list[Change]:
-    """Validate a scenario (a list of changes); errors name the change's position and key."""
-    items = data.get("changes") if isinstance(data, dict) else data
-    try:
-        return _CHANGES.validate_python(items)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("AddAss", "EndAss", "AddCert",
-                                                                                   "ExpireCert", "MoveSub", "AddUs")))
-            problems.append(f"{source}: change {where}: {err['msg']}")
-        raise PartnerscoreError("\n".join(problems)) from exc
-
-
-def load_scenario(path) -> list[Change]:
-    """Read a scenario file (YAML: a list of changes, or `changes:` holding one)."""
-    try:
-        data = yaml.safe_load(open(path).read())
-    except yaml.YAMLError as exc:
-        raise PartnerscoreError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_scenario(data, str(path))
 
 
 def _rows(tables: Tables, name: str) -> pa.Table:

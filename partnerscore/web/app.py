@@ -13,13 +13,14 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from partnerscore.web import errors
 from partnerscore.web.data import DataService
-from partnerscore.web.deps import AppState
+from partnerscore.web.day_note import DayNote
+from partnerscore.web.deps import AppState, days_in_range
 from partnerscore.web.routes import (
     decision_pages, decisions, explain, findings, imports, ledger, pages, partners, scores, whatif,
 )
@@ -34,6 +35,11 @@ Partner Capability Scores, their explanation, the association ledger and what-if
 Authenticate with `Authorization: Bearer <token>` (`partnerscore users add` prints a token), or sign in
 at `/login` for a session cookie (then send the `X-CSRF-Token` header on POST). Every error has the
 body `{"error": {"code", "message", "details"}}`.
+
+A request without `as_of` scores the server's `--as-of`, else the last day of the latest month the
+ledger holds usage for. Every JSON document computed for a day opens with `as_of_source` (`as_of`,
+`server`, `last_usage` or `today`) and `warnings` (e.g. months after the ledger's last usage, which
+count as zero). A day must lie from the first rule version to a year after today (422 otherwise).
 """
 
 
@@ -44,13 +50,14 @@ def create_app(db: Path | str, users: UserStore | Path | str | None = None, *, a
     Args:
         db: the partnerscore DuckDB file (it may not exist yet: an admin can import into it).
         users: who may sign in; default the file named by PARTNERSCORE_USERS.
-        as_of: the day scored when a request names none (default: today).
+        as_of: the day scored when a request names none (default: the last day of the latest month the
+            ledger holds usage for).
         secret_key: signs session cookies; default PARTNERSCORE_SECRET_KEY, else random per process.
         https_only: mark the session cookie Secure and send Strict-Transport-Security.
     """
     store = users if isinstance(users, UserStore) else UserStore.from_env(users)
-    app = FastAPI(title="partnerscore", version=_version(), description=DESCRIPTION,
-                  docs_url=None, redoc_url=None)  # Swagger UI loads from a CDN: /api-docs renders the description here
+    app = FastAPI(title="partnerscore", version=_version(), description=DESCRIPTION, docs_url=None, redoc_url=None,
+                  dependencies=[Depends(days_in_range)])  # Swagger UI loads from a CDN: /api-docs renders the description here
     app.state.ps = AppState(DataService(db), store, as_of)
     errors.install(app)
     for module in (partners, scores, explain, ledger, findings, whatif, decisions, imports, pages, decision_pages):
@@ -65,6 +72,7 @@ def create_app(db: Path | str, users: UserStore | Path | str | None = None, *, a
     app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="partnerscore_session",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=https_only)
     app.add_middleware(SecurityHeaders, https=https_only)
+    app.add_middleware(DayNote)
     return app
 
 

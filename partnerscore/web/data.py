@@ -20,6 +20,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from partnerscore import api
+from partnerscore.engine.as_of import last_reported_month
 from partnerscore.engine.connect import open_duckdb
 from partnerscore.engine.report import ScoreReport
 from partnerscore.web.errors import ApiError
@@ -109,6 +110,16 @@ class DataService:
                 return _only(full, partners)
         return self.cached("score", (day, partners), lambda: api.score_db(
             self.db, day, partners=None if partners is None else sorted(partners)))
+
+    async def last_usage_month(self) -> date | None:
+        """The first day of the latest month with usage: the month of the default day (`engine.as_of`)."""
+        def read() -> tuple[date | None]:
+            tables = open_duckdb(self.db)
+            try:
+                return (last_reported_month(tables),)  # in a tuple: the cache takes None for a miss
+            finally:
+                tables.backend.disconnect()
+        return (await self.acached("last_usage_month", (), read))[0]
 
     def partners(self) -> list[dict]:
         """Every partner row (id, name, role, parent) of the database."""

@@ -12,6 +12,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
+from partnerscore.engine.as_of import out_of_range, scoring_day
+from partnerscore.errors import DayOutOfRange
 from partnerscore.rules.schema import AREAS
 from partnerscore.web.data import DataService
 from partnerscore.web.errors import ApiError
@@ -120,12 +122,37 @@ async def scope(user: CurrentUser) -> frozenset[str] | None:
 Scope = Annotated[frozenset[str] | None, Depends(scope)]
 
 
-async def as_of(request: Request, as_of: Annotated[date | None, Query(
-        description="Score as of this day (YYYY-MM-DD); default the server's --as-of, else today.")] = None) -> date:
-    return as_of or request.app.state.ps.default_as_of or date.today()
+async def as_of(request: Request, user: CurrentUser, db: DbDep, as_of: Annotated[date | None, Query(description=(
+        "Score as of this day (YYYY-MM-DD); default the server's --as-of, else the last day of the latest month "
+        "the ledger holds usage for."))] = None) -> date:
+    """The day a request scores. How it was chosen and its warnings (a month without usage) are kept on
+    `request.state.as_of_day`: pages show them, and `day_note.DayNote` adds them to the JSON."""
+    server = request.app.state.ps.default_as_of
+    try:
+        day = scoring_day(await db.last_usage_month(), as_of or server, source="as_of" if as_of else "server")
+    except DayOutOfRange as exc:
+        raise ApiError(422, str(exc), code="invalid_request",
+                       details=[{"loc": ["query", "as_of"], "message": str(exc)}]) from None
+    request.state.as_of_day = day
+    return day.day
 
 
 AsOf = Annotated[date, Depends(as_of)]
+
+
+def body_day(request: Request, given: date | None) -> date:
+    """The day a request's body names (what-if, plan) in place of its query's: checked (422), and kept
+    as the request's day, so that the page and the JSON say how it was chosen."""
+    chosen = request.state.as_of_day
+    if given is None:
+        return chosen.day
+    try:
+        day = scoring_day(chosen.last_usage, given)
+    except DayOutOfRange as exc:
+        raise ApiError(422, str(exc), code="invalid_request",
+                       details=[{"loc": ["body", "as_of"], "message": str(exc)}]) from None
+    request.state.as_of_day = day
+    return day.day
 
 
 async def solution_area(area: Annotated[str, Path(description="Solution area id, e.g. modern_work.")]) -> str:
@@ -135,3 +162,24 @@ async def solution_area(area: Annotated[str, Path(description="Solution area id,
 
 
 Area = Annotated[str, Depends(solution_area)]
+
+#: The query parameters that name a day; `days_in_range` checks every one on every request.
+DAY_PARAMETERS = ("as_of", "from", "to", "recorded_on", "by", "anniversary")
+
+
+async def days_in_range(request: Request) -> None:
+    """Refuse (422) a day in the query before the first rule version or more than a year ahead.
+
+    Registered on the whole app, so that no route, present or future, scores a day the engine cannot
+    (`as_of=9999-12-31` overflowed the calendar with a 500). A value that is no date is left to the
+    route's own validation, which names it.
+    """
+    for name in DAY_PARAMETERS:
+        try:
+            day = date.fromisoformat(request.query_params.get(name) or "")
+        except ValueError:
+            continue
+        reason = out_of_range(day)
+        if reason:
+            raise ApiError(422, f"{name} {reason}", code="invalid_request",
+                           details=[{"loc": ["query", name], "message": reason}])

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from partnerscore.engine.as_of import ScoringDay, scoring_day
 from partnerscore.engine.units import amount
 from partnerscore.rules.schema import AREAS
 from partnerscore.web.security import csrf_token
@@ -43,12 +44,22 @@ templates.env.globals["query"] = _query
 templates.env.globals["AREAS"] = AREAS
 
 
+def page_day(request: Request, shown: date | None) -> ScoringDay | None:
+    """The day a page shows and how it was chosen: the request's (`deps.as_of`), or `shown` when the
+    page shows another day than its query's (a plan form's own day). None for a page about no day."""
+    chosen = getattr(request.state, "as_of_day", None)
+    if shown is None or (chosen is not None and shown == chosen.day):
+        return chosen
+    return ScoringDay(shown, "as_of", None) if chosen is None else scoring_day(chosen.last_usage, shown)
+
+
 def render(request: Request, name: str, context: dict, status: int = 200):
-    """A page, with the signed-in user, the CSRF token and the day scored in its context."""
-    ps = request.app.state.ps
-    day = context.get("as_of") or ps.default_as_of or date.today()
+    """A page, with the signed-in user, the CSRF token, and the day scored: the header says how it was
+    chosen (`day_note`) and the page shows its warnings (`day_warnings`)."""
+    day = page_day(request, context.get("as_of"))
     base = {"user": getattr(request.state, "user", None), "csrf": csrf_token(request.session),
-            "as_of": day, "json_url": None}
+            "as_of": day and day.day, "day_note": day and day.describe("chosen"),
+            "day_warnings": day.warnings if day else (), "json_url": None}
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
 

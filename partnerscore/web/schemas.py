@@ -6,9 +6,22 @@ Families follow the FastAPI template: `XPublic` for one item, `XsPublic(data, co
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from partnerscore.engine.as_of import out_of_range
+
+
+def _in_range(day: date) -> date:
+    reason = out_of_range(day)
+    if reason:
+        raise ValueError(reason)  # pydantic reports it under the field's name: a 422
+    return day
+
+
+#: A day named in a request body: from the first rule version to a year after today (422 otherwise).
+Day = Annotated[date, AfterValidator(_in_range)]
 
 
 class ErrorBody(BaseModel):
@@ -189,7 +202,7 @@ class FindingsPublic(BaseModel):
 class WhatIfRequest(BaseModel):
     """A scenario: changes as in `partnerscore.engine.whatif` (add_association, end_association, …)."""
 
-    as_of: date | None = None
+    as_of: Day | None = None
     changes: list[dict[str, Any]] = Field(min_length=1, max_length=100)
 
 
@@ -308,8 +321,8 @@ class QuarantinePublic(BaseModel):
 class PlanRequest(BaseModel):
     """What to plan for: the day the actions are taken, the day (or days) to qualify on, and costs."""
 
-    as_of: date | None = Field(None, description="The day the actions are taken; default the server's as-of day.")
-    by: date | None = Field(None, description="Qualify on this day (default: the as-of day); later usage is projected.")
+    as_of: Day | None = Field(None, description="The day the actions are taken; default the server's as-of day.")
+    by: Day | None = Field(None, description="Qualify on this day (default: the as-of day); later usage is projected.")
     keep: bool = Field(False, description="Qualify on every month end from the as-of day to `by`, not only on `by`.")
     customers: int = Field(10, ge=1, le=50, description="Customers (largest first) to consider for associations.")
     costs: dict[str, float] | None = Field(

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from partnerscore.engine.as_of import out_of_range
 from partnerscore.web import charts, decisions, schemas as s, views
-from partnerscore.web.deps import Area, AsOf, CurrentPartner, DbDep, known_partners
+from partnerscore.web.deps import Area, AsOf, CurrentPartner, DbDep, body_day, known_partners
 from partnerscore.web.errors import ApiError
 from partnerscore.web.pages import _query, render
 from partnerscore.web.routes.decisions import Months, Within, check_areas, diff_days
@@ -27,9 +28,12 @@ def _day(text: str | None, field: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ApiError(422, f"{field}: {text!r} is not a date (YYYY-MM-DD)", code="invalid_request") from None
+    if reason := out_of_range(day):
+        raise ApiError(422, f"{field}: {reason}", code="invalid_request")
+    return day
 
 
 async def _name(db, partner_id: str) -> str | None:
@@ -61,7 +65,7 @@ async def plan_form(request: Request, partner_id: CurrentPartner, area: Area, db
 async def plan_run(request: Request, partner_id: CurrentPartner, area: Area, db: DbDep, default_day: AsOf):
     """The form submitted (with its CSRF token): make the plan and show it under the form."""
     fields = await request.form()
-    day = _day(fields.get("as_of"), "as_of") or default_day
+    day = body_day(request, _day(fields.get("as_of"), "as_of"))
     try:
         customers = int(fields.get("customers") or 10)
         overrides = {k[5:]: float(v) for k, v in fields.items() if k.startswith("cost.") and v != ""}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from partnerscore.engine.months import add_months, month_end
 from partnerscore.rules.schema import AREAS
 from partnerscore.web import decisions, schemas as s
-from partnerscore.web.deps import Area, AsOf, CurrentPartner, CurrentUser, DbDep
+from partnerscore.web.deps import Area, AsOf, CurrentPartner, CurrentUser, DbDep, body_day
 from partnerscore.web.errors import ApiError
 from partnerscore.web.routes import ERRORS
 
@@ -51,14 +51,15 @@ async def read_plan_costs(user: CurrentUser):
 
 
 @router.post("/partners/{partner_id}/areas/{area}/plan", response_model=s.PlanPublic)
-async def make_plan(partner_id: CurrentPartner, area: Area, request: s.PlanRequest, db: DbDep, default_day: AsOf):
+async def make_plan(http: Request, partner_id: CurrentPartner, area: Area, request: s.PlanRequest, db: DbDep,
+                    default_day: AsOf):
     """The cheapest set of actions (associations, renewals, certifications) that makes the partner qualify.
 
     Each candidate's effect is measured by what-if replay, OR-Tools CP-SAT chooses the cheapest
     combination, and the choice is verified by one what-if of all of it (`partnerscore plan`). Slow
     the first time (tens of seconds); the result is cached per database state and request.
     """
-    return await run_in_threadpool(decisions.plan, db, partner_id, area, request.as_of or default_day,
+    return await run_in_threadpool(decisions.plan, db, partner_id, area, body_day(http, request.as_of),
                                    by=request.by, keep=request.keep, customers=request.customers,
                                    cost_overrides=request.costs)
 

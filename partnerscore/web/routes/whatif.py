@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from partnerscore.engine.connect import open_duckdb
@@ -12,7 +12,7 @@ from partnerscore.errors import PartnerscoreError, StoreError
 from partnerscore.ledger.customers import PartnerEntities, partner_entities
 from partnerscore.web import schemas as s
 from partnerscore.web.data import DataService
-from partnerscore.web.deps import AsOf, CurrentPartner, CurrentUser, DbDep
+from partnerscore.web.deps import AsOf, CurrentPartner, CurrentUser, DbDep, body_day
 from partnerscore.web.errors import ApiError
 from partnerscore.web.routes import ERRORS
 from partnerscore.web.security import User
@@ -110,14 +110,16 @@ def run(db: DataService, user: User, partner_id: str, day, changes: list[dict]) 
 
 
 @router.post("/partners/{partner_id}/whatif", response_model=s.WhatIfPublic)
-async def run_whatif(partner_id: CurrentPartner, scenario: s.WhatIfRequest, db: DbDep, user: CurrentUser,
-                     default_day: AsOf):
+async def run_whatif(request: Request, partner_id: CurrentPartner, scenario: s.WhatIfRequest, db: DbDep,
+                     user: CurrentUser, default_day: AsOf):
     """Score the partner before and after the scenario's changes; the ledger is not written.
 
     Each change is an object with an `action`: `add_association`, `end_association`,
     `add_certification`, `expire_certification`, `move_subscription` or `add_usage`, and that
     change's fields (see `partnerscore.engine.whatif`). `partner_id` defaults to the partner in the path.
+    A scenario that names what the ledger does not hold is refused (422 `invalid_scenario`, one detail
+    per problem naming the change and the key; docs/whatif.md).
     """
     changes = [{**c, "partner_id": c.get("partner_id", partner_id)} if c.get("action") in PARTNER_CHANGES else c
                for c in scenario.changes]
-    return await run_in_threadpool(run, db, user, partner_id, scenario.as_of or default_day, changes)
+    return await run_in_threadpool(run, db, user, partner_id, body_day(request, scenario.as_of), changes)
