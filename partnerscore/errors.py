@@ -8,7 +8,8 @@ it as one line (or one line per bad row)::
     ├── StoreError        the DuckDB store cannot be opened (locked by another process, not a database)
     ├── ImportFailed      rows of a data set are bad; carries every `BadRow`; nothing was imported
     ├── RuleFileError     a rule file is malformed (file and key path)
-    └── LedgerConflict    a ledger change would break one of the ledger's invariants
+    ├── LedgerConflict    a ledger change would break one of the ledger's invariants
+    └── LimitExceeded     a request asks for more work than `partnerscore.limits` allows
 
 `BadRow` is not an exception: it is the value validation returns for each bad cell, which import keeps
 in the quarantine and which `ImportFailed` carries.
@@ -97,3 +98,12 @@ class RuleFileError(PartnerscoreError):
 
 class LedgerConflict(PartnerscoreError):
     """A change to the association ledger would break one of its invariants."""
+
+
+class LimitExceeded(PartnerscoreError):
+    """A parameter that sets an amount of work is outside its limit (`partnerscore.limits`);
+    `parameter` names it as the user spelled it (`--months`, `months`)."""
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter

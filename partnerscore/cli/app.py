@@ -30,6 +30,9 @@ from partnerscore.errors import ImportFailed, PartnerscoreError
 from partnerscore.ingest.importer import import_dataset
 from partnerscore.ingest.quarantine import list_imports, list_quarantine
 from partnerscore.ledger.audits import FINDING_COLUMNS, validate as validate_ledger
+from partnerscore.limits import (
+    ALERT_DAYS, FORECAST_MONTHS, GENERATE_CUSTOMERS, GENERATE_MONTHS, GENERATE_PARTNERS, PLAN_CUSTOMERS, check_plan_by,
+)
 
 app = typer.Typer(help="Partner associations ledger and Partner Capability Score, open and explainable.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -287,14 +290,17 @@ def whatif(
 @command()
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder for the Parquet data set.")],
-    partners: Annotated[int, typer.Option(help="Number of partners.")] = 50,
-    customers: Annotated[int, typer.Option(help="Number of customers.")] = 20_000,
-    months: Annotated[int, typer.Option(help="Months of usage.")] = 24,
+    partners: Annotated[int, typer.Option(help=f"Number of partners ({GENERATE_PARTNERS.span}).")] = 50,
+    customers: Annotated[int, typer.Option(help=f"Number of customers ({GENERATE_CUSTOMERS.span}).")] = 20_000,
+    months: Annotated[int, typer.Option(help=f"Months of usage ({GENERATE_MONTHS.span}).")] = 24,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
     """Write a large synthetic data set as Parquet, streaming (bounded memory), with the demo's realism."""
     from partnerscore.demo.generate import generate_large
 
+    GENERATE_PARTNERS.check(partners, "--partners")
+    GENERATE_CUSTOMERS.check(customers, "--customers")
+    GENERATE_MONTHS.check(months, "--months")
     with progress_bar() as update:
         counts = generate_large(out, partners=partners, customers=customers, months=months, seed=seed,
                                 progress=lambda done, total: update("generating", done, total))
@@ -372,10 +378,13 @@ def plan(
     area: Annotated[str, typer.Argument(help="Solution area id, e.g. infrastructure.")],
     db: DbOption = None,
     as_of: AsOfOption = None,
-    by: Annotated[str | None, typer.Option("--by", help="Qualify on this day (YYYY-MM-DD); default the as-of day.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help=(
+        "Qualify on this day (YYYY-MM-DD); default the as-of day. At most one qualification window "
+        "after it (the area's rule data: six months from 2024-07-01)."))] = None,
     keep: Annotated[bool, typer.Option("--keep", help="Qualify on every month end from the as-of day to --by.")] = False,
     costs: Annotated[Path | None, typer.Option("--costs", help="Cost file (YAML) overriding the packaged costs.")] = None,
-    customers: Annotated[int, typer.Option("--customers", help="Customers (largest first) to consider.")] = 10,
+    customers: Annotated[int, typer.Option("--customers", help=(
+        f"Customers (largest first) to consider ({PLAN_CUSTOMERS.span})."))] = 10,
     fmt: FormatOption = Format.table,
 ) -> None:
     """The cheapest set of actions (associations, renewals, certifications) that makes a partner qualify.
@@ -386,8 +395,10 @@ def plan(
     from partnerscore.decisions.candidates import load_costs
     from partnerscore.decisions.plan import plan as make_plan
 
-    day = parse_day(as_of)
-    result = make_plan(open_duckdb(db or default_db()), partner, area, day, by=parse_day(by) if by else None,
+    day, target = parse_day(as_of), parse_day(by) if by else None
+    PLAN_CUSTOMERS.check(customers, "--customers")
+    check_plan_by(area, day, target, "--by")
+    result = make_plan(open_duckdb(db or default_db()), partner, area, day, by=target,
                        keep=keep, costs=load_costs(costs), max_customers=customers)
     render.plan(result, fmt)
 
@@ -397,7 +408,7 @@ def alerts(
     partner: Annotated[str | None, typer.Argument(help="Partner ID; default every partner.")] = None,
     db: DbOption = None,
     as_of: AsOfOption = None,
-    within: Annotated[int, typer.Option("--within", help="Days to look ahead.")] = 90,
+    within: Annotated[int, typer.Option("--within", help=f"Days to look ahead ({ALERT_DAYS.span}).")] = 90,
     fail_on: Annotated[str | None, typer.Option(
         "--fail-on", help="Exit with status 2 when an alert of this severity or worse exists (low, medium, high, critical).")] = None,
     fmt: FormatOption = Format.table,
@@ -412,6 +423,7 @@ def alerts(
 
     if fail_on is not None and fail_on not in SEVERITIES:
         raise PartnerscoreError(f"--fail-on {fail_on!r}: choose one of {', '.join(SEVERITIES)}")
+    ALERT_DAYS.check(within, "--within")
     day = parse_day(as_of)
     found = find_alerts(open_duckdb(db or default_db()), day, partner=partner, within=within)
     render.alerts(found, fmt, f"alerts as of {day}, {within} days ahead" + (f", partner {partner}" if partner else ""))
@@ -448,7 +460,7 @@ def forecast(
     partner: Annotated[str, typer.Argument(help="Partner ID.")],
     db: DbOption = None,
     as_of: AsOfOption = None,
-    months: Annotated[int, typer.Option("--months", help="Month ends to project.")] = 6,
+    months: Annotated[int, typer.Option("--months", help=f"Month ends to project ({FORECAST_MONTHS.span}).")] = 6,
     backtest: Annotated[bool, typer.Option(
         "--backtest", help="Also run the model from --months months earlier and report its error.")] = False,
     fmt: FormatOption = Format.table,
@@ -463,6 +475,7 @@ def forecast(
     from partnerscore.engine.months import add_months, month_end
 
     day = parse_day(as_of)
+    FORECAST_MONTHS.check(months, "--months")
     tables = open_duckdb(db or default_db())
     result = make_forecast(tables, partner, day, months)
     if backtest:
