@@ -70,6 +70,16 @@ ERRORS = [
     ("an unknown endpoint", "admin", "get", "/api/nothing-here", 404, "not_found"),
     ("a date that is no date", "admin", "get", "/api/scores?as_of=2026-13-01", 422, "invalid_request"),
     ("a page size out of range", "admin", "get", "/api/associations?limit=0", 422, "invalid_request"),
+    ("a 20-digit offset (a 500 before)", "admin", "get", "/api/associations?offset=99999999999999999999", 422,
+     "invalid_request"),
+    ("an offset past the limit of a billion rows", "admin", "get", "/api/associations?offset=1000000001", 422,
+     "invalid_request"),
+    ("a findings page larger than 500 rows (every finding before)", "admin", "get", "/api/findings?limit=501", 422,
+     "invalid_request"),
+    ("a findings offset past the limit", "admin", "get", "/api/findings?offset=99999999999999999999", 422,
+     "invalid_request"),
+    ("a trend longer than 24 month ends", "admin", "get",
+     f"/api/partners/{CONTOSO}/areas/modern_work/trend?months=25", 422, "invalid_request"),
     ("an unknown status", "admin", "get", "/api/associations?status=lost", 422, "invalid_request"),
     ("a method the endpoint lacks", "admin", "delete", "/api/scores", 405, "method_not_allowed"),
     ("an import by a viewer", "viewer", "post", "/api/imports", 403, "forbidden"),
@@ -296,6 +306,21 @@ def test_findings_list_gives_each_conflict_with_its_reason(client, tokens):
 def test_findings_list_is_limited_to_the_users_partners(client, tokens):
     doc = get(client, tokens, "adatum", "/api/findings").json()
     assert doc["count"] >= 1 and {f["partner_id"] for f in doc["data"]} == {ADATUM}
+
+
+def test_findings_list_pages_with_the_count_of_every_finding(client, tokens):
+    every = get(client, tokens, "viewer", "/api/findings").json()
+    first = get(client, tokens, "viewer", "/api/findings?limit=1").json()
+    second = get(client, tokens, "viewer", "/api/findings?limit=1&offset=1").json()
+    assert every["count"] == first["count"] == second["count"] == len(every["data"]) > 1
+    assert first["data"] + second["data"] == every["data"][:2]
+
+
+def test_ledger_page_past_the_offset_limit_is_refused(browser_like):
+    c, tokens = browser_like
+    login(c, "viewer", tokens.viewer)
+    response = c.get("/ledger?page=99999999999999999999")
+    assert response.status_code == 422 and "page" in response.text
 
 
 def test_findings_list_other_partner_forbidden(client, tokens):

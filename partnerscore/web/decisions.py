@@ -21,6 +21,7 @@ from partnerscore.decisions.forecast import (
 from partnerscore.decisions.plan import plan as make_plan
 from partnerscore.engine.connect import Tables, open_duckdb
 from partnerscore.engine.months import add_months, month_end, scoring_month
+from partnerscore.limits import PLAN_CUSTOMERS, check_plan_by
 from partnerscore.web.data import DataService
 from partnerscore.web.errors import ApiError
 
@@ -51,6 +52,8 @@ def costs(overrides: dict[str, float] | None = None) -> Costs:
 def plan(db: DataService, partner: str, area: str, as_of: date, *, by: date | None = None, keep: bool = False,
          customers: int = 10, cost_overrides: dict[str, float] | None = None) -> dict:
     """`partnerscore plan PARTNER AREA`: the cheapest verified actions that make the partner qualify."""
+    PLAN_CUSTOMERS.check(customers)
+    check_plan_by(area, as_of, by)
     chosen = costs(cost_overrides)
     key = (partner, area, as_of, by, keep, customers, tuple(sorted(chosen.actions.items())))
     return db.cached("plan", key, lambda: _on(db, lambda t: make_plan(

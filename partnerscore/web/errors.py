@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from partnerscore.errors import ImportFailed, PartnerscoreError, StoreError
+from partnerscore.errors import ImportFailed, LimitExceeded, PartnerscoreError, StoreError
 
 log = logging.getLogger("partnerscore.web")
 
@@ -84,6 +84,10 @@ def install(app: FastAPI) -> None:
         return respond(request, 422, "import_failed",
                        f"import failed with {len(exc.bad_rows)} {noun}; nothing was imported",
                        {"import_id": exc.import_id, "bad_rows": [bad_row(b) for b in exc.bad_rows]})
+
+    @app.exception_handler(LimitExceeded)
+    async def limit_exceeded(request: Request, exc: LimitExceeded):
+        return respond(request, 422, "invalid_request", str(exc), [{"loc": [exc.parameter], "message": str(exc)}])
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from partnerscore.engine.months import add_months, month_end
+from partnerscore.limits import ALERT_DAYS, FORECAST_MONTHS
 from partnerscore.rules.schema import AREAS
 from partnerscore.web import decisions, schemas as s
 from partnerscore.web.deps import Area, AsOf, CurrentPartner, CurrentUser, DbDep
@@ -17,8 +18,8 @@ from partnerscore.web.routes import ERRORS
 
 router = APIRouter(prefix="/api", tags=["decisions"], responses=ERRORS)
 
-Months = Annotated[int, Query(ge=1, le=12, description="Month ends to project.")]
-Within = Annotated[int, Query(ge=1, le=730, description="Days to look ahead.")]
+Months = Annotated[int, Query(ge=FORECAST_MONTHS.low, le=FORECAST_MONTHS.high, description="Month ends to project.")]
+Within = Annotated[int, Query(ge=ALERT_DAYS.low, le=ALERT_DAYS.high, description="Days to look ahead.")]
 
 
 def previous_month_end(day: date) -> date:
