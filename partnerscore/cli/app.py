@@ -329,6 +329,9 @@ def serve(
         "--demo-admin", help="Add a one-off admin for this run only and print its token.")] = False,
     as_of: AsOfOption = None,
     access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
+    request_seconds: Annotated[float | None, typer.Option(
+        help="Stop a request's computation after this many seconds, with a 503 "
+             "[default: env PARTNERSCORE_REQUEST_SECONDS, else 120].")] = None,
 ) -> None:
     """Serve the web dashboard and REST API (described at /api-docs and /openapi.json) over a database.
 
@@ -337,7 +340,8 @@ def serve(
     """
     web, _ = _web()
     web.serve(db or default_db(), host=host, port=port, users=users, demo_admin=demo_admin,
-              as_of=parse_day(as_of) if as_of else None, access_log=access_log, announce=render.info)
+              as_of=parse_day(as_of) if as_of else None, access_log=access_log, request_seconds=request_seconds,
+              announce=render.info)
 
 
 @command()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from partnerscore.web import errors
 from partnerscore.web.data import DataService
+from partnerscore.web import deadline
 from partnerscore.web.deps import AppState
 from partnerscore.web.routes import (
     decision_pages, decisions, explain, findings, imports, ledger, pages, partners, scores, whatif,
@@ -27,6 +29,8 @@ from partnerscore.web.security import SecurityHeaders, UserStore
 
 SECRET_ENV = "PARTNERSCORE_SECRET_KEY"
 SESSION_HOURS = 12
+#: Seconds `serve` waits, after SIGTERM has stopped the engine workers, for responses still being sent.
+SHUTDOWN_GRACE_SECONDS = 5
 
 DESCRIPTION = """\
 Partner Capability Scores, their explanation, the association ledger and what-if scenarios.
@@ -38,7 +42,8 @@ body `{"error": {"code", "message", "details"}}`.
 
 
 def create_app(db: Path | str, users: UserStore | Path | str | None = None, *, as_of: date | None = None,
-               secret_key: str | None = None, https_only: bool = False) -> FastAPI:
+               secret_key: str | None = None, https_only: bool = False,
+               request_seconds: float | None = None) -> FastAPI:
     """The web app serving the database `db` to the users of `users` (a `UserStore` or a users file).
 
     Args:
@@ -47,11 +52,20 @@ def create_app(db: Path | str, users: UserStore | Path | str | None = None, *, a
         as_of: the day scored when a request names none (default: today).
         secret_key: signs session cookies; default PARTNERSCORE_SECRET_KEY, else random per process.
         https_only: mark the session cookie Secure and send Strict-Transport-Security.
+        request_seconds: a request's time limit for engine work; default PARTNERSCORE_REQUEST_SECONDS,
+            else 120 (`web/deadline.py`).
     """
     store = users if isinstance(users, UserStore) else UserStore.from_env(users)
-    app = FastAPI(title="partnerscore", version=_version(), description=DESCRIPTION,
+    data = DataService(db, request_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        data.start()  # the engine workers import while the first requests are read
+        yield
+
+    app = FastAPI(title="partnerscore", version=_version(), description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)  # Swagger UI loads from a CDN: /api-docs renders the description here
-    app.state.ps = AppState(DataService(db), store, as_of)
+    app.state.ps = AppState(data, store, as_of)
     errors.install(app)
     for module in (partners, scores, explain, ledger, findings, whatif, decisions, imports, pages, decision_pages):
         app.include_router(module.router)
@@ -65,6 +79,7 @@ def create_app(db: Path | str, users: UserStore | Path | str | None = None, *, a
     app.add_middleware(SessionMiddleware, secret_key=key, session_cookie="partnerscore_session",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=https_only)
     app.add_middleware(SecurityHeaders, https=https_only)
+    app.add_middleware(deadline.RequestDeadline, seconds=lambda: data.limit)
     return app
 
 
@@ -78,9 +93,20 @@ def _version() -> str:
 
 def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8000, users: Path | None = None,
           demo_admin: bool = False, as_of: date | None = None, access_log: bool = True,
-          announce: Callable[[str], None] = print) -> None:
-    """Run the app with uvicorn until interrupted; `announce` receives the lines to show the operator."""
+          request_seconds: float | None = None, announce: Callable[[str], None] = print) -> None:
+    """Run the app with uvicorn until interrupted; `announce` receives the lines to show the operator.
+
+    SIGTERM (or Ctrl+C) kills the engine workers at once, so a computation in flight ends (its request
+    gets a 503) and the server stops within seconds, leaving no process behind.
+    """
     import uvicorn
+
+    limit = deadline.request_seconds(request_seconds)  # a wrong limit is refused before anything else is said
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            app.state.ps.data.stop_now()
+            super().handle_exit(sig, frame)
 
     store = UserStore.from_env(users)
     if demo_admin:
@@ -88,7 +114,8 @@ def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8000, users: Path | 
         announce(f"demo admin for this run only: name demo-admin, token {token}")
     elif not store.users():
         announce("no users: add one with `partnerscore users add NAME --role admin`, or use --demo-admin")
-    app = create_app(db, store, as_of=as_of)
-    announce(f"serving {db} on http://{host}:{port}/ (API: /api-docs and /openapi.json)")
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log, proxy_headers=False,
-                server_header=False)
+    app = create_app(db, store, as_of=as_of, request_seconds=limit)
+    announce(f"serving {db} on http://{host}:{port}/ (API: /api-docs and /openapi.json); "
+             f"a request may compute for {limit:g} s")
+    Server(uvicorn.Config(app, host=host, port=port, log_level="info", access_log=access_log, proxy_headers=False,
+                          server_header=False, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)).run()
