@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import io
 import logging
+import shutil
+import subprocess
+import sys
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -108,6 +111,51 @@ def test_error_shape_holds_when_the_database_is_missing(tmp_path: Path):
     with TestClient(create_app(tmp_path / "none.duckdb", store)) as empty:
         error = assert_error(empty.get("/api/scores", headers=tokens.header("admin")), 503, "no_database")
     assert "import" in error["message"]
+
+
+def server_paths(db: Path) -> list[str]:
+    """Folders whose names no error body may show."""
+    import partnerscore
+
+    return [str(db.parent), "/tmp/", str(Path.home()), str(Path(partnerscore.__file__).parents[1]), sys.prefix]
+
+
+@pytest.fixture
+def locked_db(demo_db: Path, tmp_path: Path):
+    """A copy of the demo that another process holds open for writing (as an import from the command line does)."""
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    writer = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+                               "print('open', flush=True); time.sleep(600)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        yield db
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+PATH_ERRORS = [
+    ("no database yet", "none", "/api/scores", (503,)),
+    ("a day before the first rule version (the message named the rules folder)", "demo",
+     "/api/scores?as_of=2001-01-01", (400, 422)),
+    ("the same on a page", "demo", f"/partners/{CONTOSO}?as_of=2001-01-01", (400, 422)),
+    ("a database another process writes (a 500 before)", "locked", f"/api/partners/{CONTOSO}/scores", (503,)),
+]
+
+
+@pytest.mark.parametrize("db_kind,url,statuses", [e[1:] for e in PATH_ERRORS], ids=[e[0] for e in PATH_ERRORS])
+def test_error_body_never_shows_a_server_path(request, tmp_path: Path, db_kind, url, statuses):
+    db = {"none": lambda: tmp_path / "none.duckdb", "demo": lambda: request.getfixturevalue("demo_db"),
+          "locked": lambda: request.getfixturevalue("locked_db")}[db_kind]()
+    store, tokens = demo_users()
+    with TestClient(create_app(db, store, as_of=date.fromisoformat(AS_OF)), raise_server_exceptions=False) as c:
+        response = c.get(url, headers=tokens.header("admin"))
+    assert response.status_code in statuses, response.text[:300]
+    shown = [p for p in server_paths(db) if p in response.text]
+    assert not shown, f"{shown} in {response.text[:300]}"
+    if response.status_code == 503:
+        assert db.name in response.text, "the file is named, without its folder"
 
 
 # --- who am I, areas, partners ------------------------------------------------------------------
