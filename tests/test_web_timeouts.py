@@ -15,6 +15,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -42,6 +44,26 @@ def engine_processes() -> set[int]:
             if p.is_running() and p.status() != psutil.STATUS_ZOMBIE}
 
 
+@contextmanager
+def watching() -> Iterator[set[int]]:
+    """The engine processes seen while the block runs (sampled until it ends)."""
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            seen.update(engine_processes())
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        yield seen
+    finally:
+        done.set()
+        sampler.join()
+
+
 def gone(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
@@ -64,16 +86,16 @@ def test_plan_past_the_time_limit_is_stopped_with_a_503_and_its_worker_killed(ap
     with TestClient(app) as client:
         warm = client.get(f"/api/partners/{CONTOSO}/scores", headers=tokens.header("viewer"))
         assert warm.status_code == 200, warm.text
-        before = engine_processes()
         app.state.ps.data.limit = 2.0
-        response = client.post(SLOW_PLAN[0], json=SLOW_PLAN[1], headers=tokens.header("viewer"))
+        with watching() as seen:
+            response = client.post(SLOW_PLAN[0], json=SLOW_PLAN[1], headers=tokens.header("viewer"))
         assert response.status_code == 503, response.text[:300]
         error = response.json()["error"]
         assert error["code"] == "timeout"
         assert error["message"].startswith("the request was stopped after 2 s, the server's time limit "
                                             "(PARTNERSCORE_REQUEST_SECONDS)")
         assert error["details"] == {"limit_seconds": 2.0}
-        killed = before - engine_processes()
+        killed = seen - engine_processes()
         assert len(killed) == 1 and all(gone(pid) for pid in killed), "the plan's worker is killed: its memory is freed"
         app.state.ps.data.limit = float(GENEROUS)
         again = client.get(f"/api/partners/{CONTOSO}/alerts", headers=tokens.header("viewer"))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from partnerscore.web import errors
@@ -60,7 +61,7 @@ def create_app(db: Path | str, users: UserStore | Path | str | None = None, *, a
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        data.start()  # the engine workers import while the first requests are read
+        await run_in_threadpool(data.start)  # ready to score before the first request
         yield
 
     app = FastAPI(title="partnerscore", version=_version(), description=DESCRIPTION, lifespan=lifespan,

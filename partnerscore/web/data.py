@@ -16,6 +16,7 @@ worker reads the file: DuckDB refuses a read-write open beside read-only ones.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -32,6 +33,8 @@ from partnerscore.engine.report import ScoreReport
 from partnerscore.web.deadline import remaining, request_seconds
 from partnerscore.web.errors import ApiError
 from partnerscore.web.worker import JobCrashed, JobTimeout, Worker, WorkerGone
+
+log = logging.getLogger("partnerscore.web")
 
 CACHE_SIZE = 128
 #: Seconds a looked-up database version is trusted (a change by another process shows after this).
@@ -73,10 +76,14 @@ class DataService:
 
     # --- workers ---------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the workers (they import the engine in the background). They run until the process
-        ends (they are daemon processes, and each also ends when it finds its server gone)."""
-        for lane in self.lanes.values():
-            lane.worker.start()
+        """Start the reads worker and wait until it has imported the engine, so that the first page
+        does not wait for it; the decisions worker starts with the first decision (a server nobody
+        plans on does not hold its memory). Workers run until the process ends (daemon processes,
+        each also ending when it finds its server gone)."""
+        try:
+            self.engine("reads", "partnerscore.web.jobs:ready")
+        except ApiError as exc:  # the first request will say so again, with the same error
+            log.warning("the engine worker is not ready: %s", exc.message)
 
     def stop_now(self) -> None:
         """Kill the workers at once (server shutdown: a signal handler may call this)."""

@@ -23,6 +23,11 @@ from partnerscore.engine.connect import Tables, open_duckdb
 from partnerscore.engine.months import add_months, month_end, scoring_month
 
 
+def ready(db: Path) -> bool:
+    """Nothing: answered once the worker has imported the engine (the server waits for it at startup)."""
+    return True
+
+
 def _on(db: Path, call: Callable[[Tables], Any]) -> Any:
     """`call` on the database's tables (read-only), closing the connection afterwards."""
     tables = open_duckdb(db)
