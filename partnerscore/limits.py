@@ -91,6 +91,26 @@ def plan_horizon(area: str, as_of: date) -> date:
     return month_end(add_months(month_start(as_of), rule.length))
 
 
+def projection_horizon(as_of: date) -> date:
+    """The latest day whose usage may be projected from `as_of`: the last of a forecast's month ends.
+
+    A diff to a later day than the data holds projects usage month by month up to it, as a forecast
+    does; a day centuries ahead would project thousands of months (a forecast as of 2242 grew to 24 GB).
+
+    >>> projection_horizon(date(2026, 10, 31))
+    datetime.date(2027, 10, 31)
+    """
+    return month_end(add_months(month_start(as_of), FORECAST_MONTHS.high))
+
+
+def check_projected_day(day: date, as_of: date, spelled: str) -> None:
+    """Refuse a day past `projection_horizon(as_of)`."""
+    horizon = projection_horizon(as_of)
+    if day > horizon:
+        raise LimitExceeded(f"{spelled} {day} is more than {FORECAST_MONTHS.high} months after the as-of day "
+                            f"{as_of}, as far as a forecast projects usage: choose a day up to {horizon}", spelled)
+
+
 def check_plan_by(area: str, as_of: date, by: date | None, spelled: str = "by") -> None:
     """Refuse a plan's target day past `plan_horizon` (a day before `as_of` the plan itself refuses)."""
     if by is None or by <= as_of or area not in AREAS:  # the plan itself refuses those

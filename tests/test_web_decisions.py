@@ -154,6 +154,8 @@ DIFF_ERRORS = [
     ("a later day before the earlier one", "?from=2026-10-31&to=2026-09-30", 422, "invalid_request"),
     ("an area that does not exist", "?area=gardening", 404, "not_found"),
     ("a day that is no date", "?from=2026-02-30", 422, "invalid_request"),
+    ("a later day past a forecast's reach, whose usage would be projected month by month (200 before)",
+     "?to=2027-11-30", 422, "invalid_request"),
 ]
 
 
