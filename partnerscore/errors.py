@@ -10,7 +10,8 @@ it as one line (or one line per bad row)::
     ├── RuleFileError     a rule file is malformed (file and key path)
     ├── LedgerConflict    a ledger change would break one of the ledger's invariants
     ├── DayOutOfRange     a day a user named lies outside the days partnerscore scores
-    └── ScenarioError     a what-if scenario is refused; carries one line per problem
+    ├── ScenarioError     a what-if scenario is refused; carries one line per problem
+    └── LimitExceeded     a request asks for more work than `partnerscore.limits` allows
 
 `BadRow` is not an exception: it is the value validation returns for each bad cell, which import keeps
 in the quarantine and which `ImportFailed` carries.
@@ -112,3 +113,12 @@ class ScenarioError(PartnerscoreError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class LimitExceeded(PartnerscoreError):
+    """A parameter that sets an amount of work is outside its limit (`partnerscore.limits`);
+    `parameter` names it as the user spelled it (`--months`, `months`)."""
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter

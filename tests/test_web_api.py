@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import io
 import logging
+import shutil
+import subprocess
+import sys
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -70,6 +73,16 @@ ERRORS = [
     ("an unknown endpoint", "admin", "get", "/api/nothing-here", 404, "not_found"),
     ("a date that is no date", "admin", "get", "/api/scores?as_of=2026-13-01", 422, "invalid_request"),
     ("a page size out of range", "admin", "get", "/api/associations?limit=0", 422, "invalid_request"),
+    ("a 20-digit offset (a 500 before)", "admin", "get", "/api/associations?offset=99999999999999999999", 422,
+     "invalid_request"),
+    ("an offset past the limit of a billion rows", "admin", "get", "/api/associations?offset=1000000001", 422,
+     "invalid_request"),
+    ("a findings page larger than 500 rows (every finding before)", "admin", "get", "/api/findings?limit=501", 422,
+     "invalid_request"),
+    ("a findings offset past the limit", "admin", "get", "/api/findings?offset=99999999999999999999", 422,
+     "invalid_request"),
+    ("a trend longer than 24 month ends", "admin", "get",
+     f"/api/partners/{CONTOSO}/areas/modern_work/trend?months=25", 422, "invalid_request"),
     ("an unknown status", "admin", "get", "/api/associations?status=lost", 422, "invalid_request"),
     ("a method the endpoint lacks", "admin", "delete", "/api/scores", 405, "method_not_allowed"),
     ("an import by a viewer", "viewer", "post", "/api/imports", 403, "forbidden"),
@@ -98,6 +111,51 @@ def test_error_shape_holds_when_the_database_is_missing(tmp_path: Path):
     with TestClient(create_app(tmp_path / "none.duckdb", store)) as empty:
         error = assert_error(empty.get("/api/scores", headers=tokens.header("admin")), 503, "no_database")
     assert "import" in error["message"]
+
+
+def server_paths(db: Path) -> list[str]:
+    """Folders whose names no error body may show."""
+    import partnerscore
+
+    return [str(db.parent), "/tmp/", str(Path.home()), str(Path(partnerscore.__file__).parents[1]), sys.prefix]
+
+
+@pytest.fixture
+def locked_db(demo_db: Path, tmp_path: Path):
+    """A copy of the demo that another process holds open for writing (as an import from the command line does)."""
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    writer = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); "
+                               "print('open', flush=True); time.sleep(600)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        yield db
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+PATH_ERRORS = [
+    ("no database yet", "none", "/api/scores", (503,)),
+    ("a day before the first rule version (the message named the rules folder)", "demo",
+     "/api/scores?as_of=2001-01-01", (400, 422)),
+    ("the same on a page", "demo", f"/partners/{CONTOSO}?as_of=2001-01-01", (400, 422)),
+    ("a database another process writes (a 500 before)", "locked", f"/api/partners/{CONTOSO}/scores", (503,)),
+]
+
+
+@pytest.mark.parametrize("db_kind,url,statuses", [e[1:] for e in PATH_ERRORS], ids=[e[0] for e in PATH_ERRORS])
+def test_error_body_never_shows_a_server_path(request, tmp_path: Path, db_kind, url, statuses):
+    db = {"none": lambda: tmp_path / "none.duckdb", "demo": lambda: request.getfixturevalue("demo_db"),
+          "locked": lambda: request.getfixturevalue("locked_db")}[db_kind]()
+    store, tokens = demo_users()
+    with TestClient(create_app(db, store, as_of=date.fromisoformat(AS_OF)), raise_server_exceptions=False) as c:
+        response = c.get(url, headers=tokens.header("admin"))
+    assert response.status_code in statuses, response.text[:300]
+    shown = [p for p in server_paths(db) if p in response.text]
+    assert not shown, f"{shown} in {response.text[:300]}"
+    if response.status_code == 503:
+        assert db.name in response.text, "the file is named, without its folder"
 
 
 # --- who am I, areas, partners ------------------------------------------------------------------
@@ -296,6 +354,21 @@ def test_findings_list_gives_each_conflict_with_its_reason(client, tokens):
 def test_findings_list_is_limited_to_the_users_partners(client, tokens):
     doc = get(client, tokens, "adatum", "/api/findings").json()
     assert doc["count"] >= 1 and {f["partner_id"] for f in doc["data"]} == {ADATUM}
+
+
+def test_findings_list_pages_with_the_count_of_every_finding(client, tokens):
+    every = get(client, tokens, "viewer", "/api/findings").json()
+    first = get(client, tokens, "viewer", "/api/findings?limit=1").json()
+    second = get(client, tokens, "viewer", "/api/findings?limit=1&offset=1").json()
+    assert every["count"] == first["count"] == second["count"] == len(every["data"]) > 1
+    assert first["data"] + second["data"] == every["data"][:2]
+
+
+def test_ledger_page_past_the_offset_limit_is_refused(browser_like):
+    c, tokens = browser_like
+    login(c, "viewer", tokens.viewer)
+    response = c.get("/ledger?page=99999999999999999999")
+    assert response.status_code == 422 and "page" in response.text
 
 
 def test_findings_list_other_partner_forbidden(client, tokens):

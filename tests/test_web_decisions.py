@@ -123,6 +123,11 @@ BAD_PLANS = [
     ("a cost for an action the cost file does not know", {"costs": {"bribe": 10}}, "bribe"),
     ("a negative cost", {"costs": {"link_pal": -1}}, "link_pal"),
     ("more customers than a plan considers", {"customers": 500}, "customers"),
+    ("no customer at all", {"customers": 0}, "customers"),
+    ("a day to qualify on nine years ahead (13 minutes and 2.1 GB before)", {"as_of": AS_OF, "by": "2035-12-31"},
+     "by 2035-12-31 is more than one qualification window (6 months) after 2026-10-31: choose a day up to 2027-04-30"),
+    ("a day to qualify on one day past the qualification window", {"as_of": AS_OF, "by": "2027-05-01", "keep": True},
+     "choose a day up to 2027-04-30"),
 ]
 
 
@@ -131,6 +136,18 @@ def test_plan_post_refuses(client, tokens, body, named):
     error = assert_error(client.post(f"/api/partners/{CONTOSO}/areas/data_ai/plan", headers=tokens.header("viewer"),
                                      json=body), 422, "invalid_request")
     assert named in error["message"]
+
+
+def test_plan_page_post_with_more_customers_than_a_plan_considers_is_refused(app_tokens):
+    app, tokens = app_tokens
+    with TestClient(app) as browser:
+        page = browser.get("/login")
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        browser.post("/login", data={"username": "viewer", "token": tokens.viewer, "csrf_token": csrf})
+        csrf = browser.get("/partners").text.split('name="csrf-token" content="')[1].split('"')[0]
+        form = browser.post(f"/partners/{CONTOSO}/areas/data_ai/plan",
+                            data={"as_of": AS_OF, "customers": "51", "csrf_token": csrf})
+    assert form.status_code == 422 and "customers 51 is out of range: choose 1 to 50 customers" in form.text
 
 
 def test_plan_costs_get_lists_every_packaged_cost_with_its_note(client, tokens):
@@ -143,6 +160,8 @@ DIFF_ERRORS = [
     ("a later day before the earlier one", "?from=2026-10-31&to=2026-09-30", 422, "invalid_request"),
     ("an area that does not exist", "?area=gardening", 404, "not_found"),
     ("a day that is no date", "?from=2026-02-30", 422, "invalid_request"),
+    ("a later day past a forecast's reach, whose usage would be projected month by month (200 before)",
+     "?to=2027-11-30", 422, "invalid_request"),
 ]
 
 

@@ -32,10 +32,15 @@ from partnerscore.ingest.importer import import_dataset
 from partnerscore.ingest.quarantine import list_changes, list_imports, quarantined
 from partnerscore.ingest.tables import CONTRACT
 from partnerscore.ledger.audits import FINDING_COLUMNS, validate as validate_ledger
+from partnerscore.limits import (
+    ALERT_DAYS, FORECAST_MONTHS, GENERATE_CUSTOMERS, GENERATE_MONTHS, GENERATE_PARTNERS, PAGE_OFFSET, PLAN_CUSTOMERS,
+    check_plan_by,
+)
 
 #: `--limit` and `--offset` of the commands that list rows an import kept (changes, quarantine).
 LimitOption = Annotated[int | None, typer.Option(min=1, help="At most this many rows (default: all).")]
-OffsetOption = Annotated[int, typer.Option(min=0, help="Skip this many rows first.")]
+OffsetOption = Annotated[int, typer.Option(min=PAGE_OFFSET.low, max=PAGE_OFFSET.high, help=(
+    f"Skip this many rows first ({PAGE_OFFSET.span})."))]
 
 app = typer.Typer(help="Partner associations ledger and Partner Capability Score, open and explainable.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -345,14 +350,17 @@ def whatif(
 @command()
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder for the Parquet data set.")],
-    partners: Annotated[int, typer.Option(help="Number of partners.")] = 50,
-    customers: Annotated[int, typer.Option(help="Number of customers.")] = 20_000,
-    months: Annotated[int, typer.Option(help="Months of usage.")] = 24,
+    partners: Annotated[int, typer.Option(help=f"Number of partners ({GENERATE_PARTNERS.span}).")] = 50,
+    customers: Annotated[int, typer.Option(help=f"Number of customers ({GENERATE_CUSTOMERS.span}).")] = 20_000,
+    months: Annotated[int, typer.Option(help=f"Months of usage ({GENERATE_MONTHS.span}).")] = 24,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
     """Write a large synthetic data set as Parquet, streaming (bounded memory), with the demo's realism."""
     from partnerscore.demo.generate import generate_large
 
+    GENERATE_PARTNERS.check(partners, "--partners")
+    GENERATE_CUSTOMERS.check(customers, "--customers")
+    GENERATE_MONTHS.check(months, "--months")
     with progress_bar() as update:
         counts = generate_large(out, partners=partners, customers=customers, months=months, seed=seed,
                                 progress=lambda done, total: update("generating", done, total))
@@ -381,6 +389,9 @@ def serve(
         "--demo-admin", help="Add a one-off admin for this run only and print its token.")] = False,
     as_of: AsOfOption = None,
     access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
+    request_seconds: Annotated[float | None, typer.Option(
+        help="Stop a request's computation after this many seconds, with a 503 "
+             "[default: env PARTNERSCORE_REQUEST_SECONDS, else 120].")] = None,
 ) -> None:
     """Serve the web dashboard and REST API (described at /api-docs and /openapi.json) over a database.
 
@@ -389,8 +400,8 @@ def serve(
     """
     web, _ = _web()
     web.serve(db or default_db(), host=host, port=port, users=users, demo_admin=demo_admin,
-              as_of=parse_day(as_of, "--as-of") if as_of else None, access_log=access_log, announce=render.info,
-              warn=lambda line: render.warning_lines([line]))
+              as_of=parse_day(as_of, "--as-of") if as_of else None, access_log=access_log,
+              request_seconds=request_seconds, announce=render.info, warn=lambda line: render.warning_lines([line]))
 
 
 @command()
@@ -442,10 +453,13 @@ def plan(
     area: Annotated[str, typer.Argument(help="Solution area id, e.g. infrastructure.")],
     db: DbOption = None,
     as_of: AsOfOption = None,
-    by: Annotated[str | None, typer.Option("--by", help="Qualify on this day (YYYY-MM-DD); default the as-of day.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help=(
+        "Qualify on this day (YYYY-MM-DD); default the as-of day. At most one qualification window "
+        "after it (the area's rule data: six months from 2024-07-01)."))] = None,
     keep: Annotated[bool, typer.Option("--keep", help="Qualify on every month end from the as-of day to --by.")] = False,
     costs: Annotated[Path | None, typer.Option("--costs", help="Cost file (YAML) overriding the packaged costs.")] = None,
-    customers: Annotated[int, typer.Option("--customers", help="Customers (largest first) to consider.")] = 10,
+    customers: Annotated[int, typer.Option("--customers", help=(
+        f"Customers (largest first) to consider ({PLAN_CUSTOMERS.span})."))] = 10,
     fmt: FormatOption = Format.table,
 ) -> None:
     """The cheapest set of actions (associations, renewals, certifications) that makes a partner qualify.
@@ -456,10 +470,13 @@ def plan(
     from partnerscore.decisions.candidates import load_costs
     from partnerscore.decisions.plan import plan as make_plan
 
+    PLAN_CUSTOMERS.check(customers, "--customers")
+    target = parse_day(by, "--by") if by else None
     tables = open_duckdb(db or default_db())
     day = as_of_day(as_of, tables)
+    check_plan_by(area, day.day, target, "--by")
     render.day_warnings(day)
-    result = make_plan(tables, partner, area, day.day, by=parse_day(by, "--by") if by else None,
+    result = make_plan(tables, partner, area, day.day, by=target,
                        keep=keep, costs=load_costs(costs), max_customers=customers)
     render.plan(result, fmt, day)
 
@@ -469,7 +486,7 @@ def alerts(
     partner: Annotated[str | None, typer.Argument(help="Partner ID; default every partner.")] = None,
     db: DbOption = None,
     as_of: AsOfOption = None,
-    within: Annotated[int, typer.Option("--within", help="Days to look ahead.")] = 90,
+    within: Annotated[int, typer.Option("--within", help=f"Days to look ahead ({ALERT_DAYS.span}).")] = 90,
     fail_on: Annotated[str | None, typer.Option(
         "--fail-on", help="Exit with status 2 when an alert of this severity or worse exists (low, medium, high, critical).")] = None,
     fmt: FormatOption = Format.table,
@@ -484,6 +501,7 @@ def alerts(
 
     if fail_on is not None and fail_on not in SEVERITIES:
         raise PartnerscoreError(f"--fail-on {fail_on!r}: choose one of {', '.join(SEVERITIES)}")
+    ALERT_DAYS.check(within, "--within")
     tables = open_duckdb(db or default_db())
     day = as_of_day(as_of, tables)
     render.day_warnings(day)
@@ -527,7 +545,7 @@ def forecast(
     partner: Annotated[str, typer.Argument(help="Partner ID.")],
     db: DbOption = None,
     as_of: AsOfOption = None,
-    months: Annotated[int, typer.Option("--months", help="Month ends to project.")] = 6,
+    months: Annotated[int, typer.Option("--months", help=f"Month ends to project ({FORECAST_MONTHS.span}).")] = 6,
     backtest: Annotated[bool, typer.Option(
         "--backtest", help="Also run the model from --months months earlier and report its error.")] = False,
     fmt: FormatOption = Format.table,
@@ -541,6 +559,7 @@ def forecast(
     from partnerscore.decisions.forecast import backtest as run_backtest, forecast as make_forecast
     from partnerscore.engine.months import add_months, month_end
 
+    FORECAST_MONTHS.check(months, "--months")
     tables = open_duckdb(db or default_db())
     day = as_of_day(as_of, tables)
     render.day_warnings(day)

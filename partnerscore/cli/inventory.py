@@ -20,6 +20,7 @@ from partnerscore.cli.options import DbOption, Format, FormatOption, as_of_day, 
 from partnerscore.engine.as_of import ScoringDay
 from partnerscore.engine.connect import open_duckdb
 from partnerscore.ledger.inventory import DEFAULT_REPLAYS, INVENTORY_COLUMNS, Inventory, inventory
+from partnerscore.limits import INVENTORY_REPLAYS
 
 #: Statuses whose reason the word alone does not give (who took over, which rule it breaks, the PoE state).
 STATUS_WITH_REASON = ("taken over", "ineligible", "pending proof of execution")
@@ -107,7 +108,8 @@ def associations(
     db: DbOption = None,
     at: AtOption = None,
     replays: Annotated[int, typer.Option(
-        help="Replay at most this many candidate associations (about a second each); 0 replays none.")] = DEFAULT_REPLAYS,
+        help=f"Replay at most this many candidate associations (about a second each; {INVENTORY_REPLAYS.span}); "
+             "0 replays none.")] = DEFAULT_REPLAYS,
     every: Annotated[bool, typer.Option("--replay-all", help="Replay every candidate (slow on big ledgers).")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="List every association in the table.")] = False,
     fmt: FormatOption = Format.table,
@@ -118,6 +120,7 @@ def associations(
     Example:
         partnerscore associations 4650606 --db demo.duckdb --at 2026-10-31
     """
+    INVENTORY_REPLAYS.check(replays, "--replays")
     tables = open_duckdb(db or default_db())
     day = as_of_day(at, tables, "--at")
     render.day_warnings(day)

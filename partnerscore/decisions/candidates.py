@@ -65,7 +65,12 @@ class Costs:
 
 
 def load_costs(path: Path | str | None = None) -> Costs:
-    """The packaged cost file, with the keys of `path` (if given) overriding it."""
+    """The packaged cost file, with the keys of `path` (if given) overriding it.
+
+    A cost file names at least one action under `actions:`: a file with only a `currency:` would
+    relabel the packaged amounts, so it is refused rather than read as "no override".
+    """
+    example = "e.g. `actions: {request_dpor: 400}`"
     data = yaml.safe_load(resources.files("partnerscore.decisions").joinpath("costs.yaml").read_text())
     actions = {k: float(v["cost"]) for k, v in data["actions"].items()}
     notes = {k: v.get("note", "") for k, v in data["actions"].items()}
@@ -75,8 +80,16 @@ def load_costs(path: Path | str | None = None) -> Costs:
             override = yaml.safe_load(Path(path).read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise PartnerscoreError(f"{path}: cannot read the cost file: {exc}") from exc
+        if not isinstance(override, dict):
+            raise PartnerscoreError(f"{path}: a cost file is a mapping with `actions:` (and optionally "
+                                    f"`currency:`), {example}")
+        if not override.get("actions"):
+            raise PartnerscoreError(f"{path}: no `actions:`; list the actions to price under `actions:`, "
+                                    f"{example} (partnerscore/decisions/costs.yaml has every key)")
+        if not isinstance(override["actions"], dict):
+            raise PartnerscoreError(f"{path}: `actions:` must map each action to its cost, {example}")
         currency = override.get("currency", currency)
-        for key, value in (override.get("actions") or {}).items():
+        for key, value in override["actions"].items():
             if key not in actions:
                 raise PartnerscoreError(f"{path}: actions.{key}: unknown action; the cost file knows "
                                         f"{', '.join(sorted(actions))}")

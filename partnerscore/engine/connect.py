@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import duckdb
 import ibis
 import ibis.expr.operations as ops
 import pyarrow as pa
 
-from partnerscore.errors import PartnerscoreError
+from partnerscore.errors import PartnerscoreError, StoreError
 
 TABLE_NAMES = ("partners", "customers", "subscriptions", "associations", "usage", "certifications")
 #: The tables that hold their IDs' integer keys when a store keys them (`ingest/tables.py` `KEYED`).
@@ -65,7 +66,11 @@ def open_duckdb(db: Path | str, *, read_only: bool = True) -> Tables:
     """Bind the tables of a partnerscore DuckDB file."""
     if not Path(db).exists():
         raise PartnerscoreError(f"{db}: no such database; run `partnerscore import DATASET --db {db}` first")
-    con = ibis.duckdb.connect(str(db), read_only=read_only)
+    try:
+        con = ibis.duckdb.connect(str(db), read_only=read_only)
+    except duckdb.Error as exc:  # another process writes it (an import), or it is no DuckDB file
+        raise StoreError(f"cannot open {db}: {exc}; if another program writes it (an import), try again "
+                         "when it is done") from exc
     tables = _bound(con, {name: con.table(name) for name in TABLE_NAMES})
     names = con.table("tenant_keys") if tables.keyed else None
     return replace(tables, from_store=True, tenant_keys=names)

@@ -1,12 +1,16 @@
 """One error shape for every failure: `{"error": {"code", "message", "details"}}`.
 
 API paths get it as JSON; pages get the same content as an HTML page (and a sign-in redirect when
-nobody is signed in). Library errors map to 4xx codes here, so no route catches them itself.
+nobody is signed in). Library errors map to 4xx codes here, so no route catches them itself. No error
+shows a server path: library messages name files by their full path (right on the command line), and
+`without_paths` cuts each to its last part here.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -14,13 +18,37 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from partnerscore.errors import ImportFailed, PartnerscoreError, StoreError
+from partnerscore.errors import ImportFailed, LimitExceeded, PartnerscoreError, StoreError
 
 log = logging.getLogger("partnerscore.web")
 
 CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
          422: "invalid_request", 503: "unavailable"}
+#: An absolute path (POSIX, or Windows with a drive), not the tail of a URL or of another path.
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/\\])(?:[A-Za-z]:\\|/)[\w.@+~-]+(?:[/\\][\w.@+~ -]*[\w.@+~-])*")
+#: The app's own URL roots: a message may name these (`/login`, `/api/imports`) whatever the disk holds.
+URL_ROOTS = ("api", "static", "partners", "ledger", "findings", "imports", "login", "logout", "healthz",
+             "openapi.json", "api-docs")
+
+
+def _cut(match: re.Match) -> str:
+    path = match.group(0)
+    first = re.split(r"[/\\]", path.lstrip("/\\"), maxsplit=1)[0]
+    if path.startswith("/") and (first in URL_ROOTS or not os.path.isdir("/" + first)):
+        return path  # not a folder of this machine: a URL path, or a date like /2026
+    return re.split(r"[/\\]", path.rstrip("/\\"))[-1]
+
+
+def without_paths(value):
+    """`value` (a message, or details of lists and dicts) with every server path cut to its last part."""
+    if isinstance(value, str):
+        return ABSOLUTE_PATH.sub(_cut, value)
+    if isinstance(value, list):
+        return [without_paths(v) for v in value]
+    if isinstance(value, dict):
+        return {k: without_paths(v) for k, v in value.items()}
+    return value
 
 
 class ApiError(Exception):
@@ -44,6 +72,7 @@ def _wants_html(request: Request) -> bool:
 
 def respond(request: Request, status: int, code: str, message: str, details=None) -> Response:
     """The error as JSON for the API, as a page (or sign-in redirect) for the browser."""
+    message, details = without_paths(message), without_paths(details)
     if _wants_html(request):
         if status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -84,6 +113,10 @@ def install(app: FastAPI) -> None:
         return respond(request, 422, "import_failed",
                        f"import failed with {len(exc.bad_rows)} {noun}; nothing was imported",
                        {"import_id": exc.import_id, "bad_rows": [bad_row(b) for b in exc.bad_rows]})
+
+    @app.exception_handler(LimitExceeded)
+    async def limit_exceeded(request: Request, exc: LimitExceeded):
+        return respond(request, 422, "invalid_request", str(exc), [{"loc": [exc.parameter], "message": str(exc)}])
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError):

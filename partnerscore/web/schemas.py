@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field
 
 from partnerscore.engine.as_of import out_of_range
+from partnerscore.limits import PLAN_CUSTOMERS, WHATIF_CHANGES
 
 
 def _in_range(day: date) -> date:
@@ -196,14 +197,16 @@ class FindingPublic(BaseModel):
 class FindingsPublic(BaseModel):
     as_of: date
     data: list[FindingPublic]
-    count: int
+    count: int = Field(description="Findings matching the filters (all pages).")
+    limit: int | None = Field(None, description="Rows in the page (None: every finding, as the findings page shows).")
+    offset: int = 0
 
 
 class WhatIfRequest(BaseModel):
     """A scenario: changes as in `partnerscore.engine.whatif` (add_association, end_association, …)."""
 
     as_of: Day | None = None
-    changes: list[dict[str, Any]] = Field(min_length=1, max_length=100)
+    changes: list[dict[str, Any]] = Field(min_length=WHATIF_CHANGES.low, max_length=WHATIF_CHANGES.high)
 
 
 class EntityMovePublic(BaseModel):
@@ -324,7 +327,8 @@ class PlanRequest(BaseModel):
     as_of: Day | None = Field(None, description="The day the actions are taken; default the server's as-of day.")
     by: Day | None = Field(None, description="Qualify on this day (default: the as-of day); later usage is projected.")
     keep: bool = Field(False, description="Qualify on every month end from the as-of day to `by`, not only on `by`.")
-    customers: int = Field(10, ge=1, le=50, description="Customers (largest first) to consider for associations.")
+    customers: int = Field(10, ge=PLAN_CUSTOMERS.low, le=PLAN_CUSTOMERS.high,
+                           description="Customers (largest first) to consider for associations.")
     costs: dict[str, float] | None = Field(
         None, description="Cost per action key overriding the packaged costs (see `GET /api/plan-costs`).")
 

@@ -133,11 +133,13 @@ def associations(db: DataService, day: date, scope: frozenset[str] | None, *, pa
 
 
 def findings(db: DataService, day: date, scope: frozenset[str] | None, partner: str | None,
-             severity: str | None) -> s.FindingsPublic:
+             severity: str | None, *, limit: int | None = None, offset: int = 0) -> s.FindingsPublic:
+    """The findings in `scope` matching the filters: `limit` of them from `offset` (None: all)."""
     rows = [f.to_json() for f in db.findings(day)]
     rows = [r for r in rows if (scope is None or r["partner_id"] in scope)
             and partner in (None, r["partner_id"]) and severity in (None, r["severity"])]
-    return s.FindingsPublic(as_of=day, data=rows, count=len(rows))
+    page = rows[offset:] if limit is None else rows[offset:offset + limit]
+    return s.FindingsPublic(as_of=day, data=page, count=len(rows), limit=limit, offset=offset)
 
 
 def import_report(report) -> s.ImportPublic:

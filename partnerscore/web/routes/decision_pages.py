@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from partnerscore.engine.as_of import out_of_range
+from partnerscore.limits import PLAN_CUSTOMERS, plan_horizon
 from partnerscore.web import charts, decisions, schemas as s, views
 from partnerscore.web.deps import Area, AsOf, CurrentPartner, DbDep, body_day, known_partners
 from partnerscore.web.errors import ApiError
@@ -49,13 +50,14 @@ async def _plan_page(request: Request, db, partner_id: str, area: str, day: date
         "title": views.rules(day).areas[area].title, "as_of": day, "form": form, "currency": packaged.currency,
         "costs": [{"action": k, "cost": form["costs"].get(k, v), "note": packaged.notes.get(k, "")}
                   for k, v in packaged.actions.items()],
-        "plan": result, "api_url": f"/api/partners/{partner_id}/areas/{area}/plan"})
+        "plan": result, "api_url": f"/api/partners/{partner_id}/areas/{area}/plan",
+        "customers_limit": PLAN_CUSTOMERS, "horizon": plan_horizon(area, day)})
 
 
 @router.get("/partners/{partner_id}/areas/{area}/plan")
 async def plan_form(request: Request, partner_id: CurrentPartner, area: Area, db: DbDep, day: AsOf,
                     by: str | None = None, keep: bool = False,
-                    customers: Annotated[int, Query(ge=1, le=50)] = 10):
+                    customers: Annotated[int, Query(ge=PLAN_CUSTOMERS.low, le=PLAN_CUSTOMERS.high)] = 10):
     """The plan form, prefilled from the query (a forecast risk links here with `by` and `keep`)."""
     form = {"by": _day(by, "by"), "keep": keep, "customers": customers, "costs": {}}
     return await _plan_page(request, db, partner_id, area, day, form)
@@ -72,7 +74,7 @@ async def plan_run(request: Request, partner_id: CurrentPartner, area: Area, db:
     except ValueError as exc:
         raise ApiError(422, f"customers and costs must be numbers: {exc}", code="invalid_request") from None
     form = {"by": _day(fields.get("by"), "by"), "keep": fields.get("keep") == "on",
-            "customers": max(1, min(customers, 50)), "costs": overrides}
+            "customers": PLAN_CUSTOMERS.check(customers), "costs": overrides}
     packaged = decisions.costs().actions
     changed = {k: v for k, v in overrides.items() if packaged.get(k) != v}
     doc = await run_in_threadpool(decisions.plan, db, partner_id, area, day, by=form["by"], keep=form["keep"],
@@ -84,7 +86,8 @@ async def plan_run(request: Request, partner_id: CurrentPartner, area: Area, db:
 
 def risk_links(forecast: s.ForecastPublic) -> list[dict]:
     """Each risk sentence of the forecast with its area, metric and day, for the links to the
-    entities behind it (a diff to that day) and to a plan that keeps qualifying through it."""
+    entities behind it (a diff to that day) and to a plan that keeps qualifying through it (when the
+    day is within a plan's horizon, `limits.plan_horizon`)."""
     metrics = {a.area: set(a.now.metrics) for a in forecast.areas}
     out = []
     for a in forecast.areas:
@@ -93,7 +96,9 @@ def risk_links(forecast: s.ForecastPublic) -> list[dict]:
             first = text.split(" ", 1)[0]
             out.append({"area": a.area, "text": text, "day": found.group(1) if found else None,
                         "metric": first if first in metrics[a.area] else None,
-                        "at_risk": not text.startswith("(not at risk)")})
+                        "at_risk": not text.startswith("(not at risk)"),
+                        "plannable": bool(found) and date.fromisoformat(found.group(1))
+                        <= plan_horizon(a.area, forecast.as_of)})
     return out
 
 

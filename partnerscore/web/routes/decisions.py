@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from partnerscore.engine.months import add_months, month_end
+from partnerscore.limits import ALERT_DAYS, FORECAST_MONTHS, check_projected_day
 from partnerscore.rules.schema import AREAS
 from partnerscore.web import decisions, schemas as s
 from partnerscore.web.deps import Area, AsOf, CurrentPartner, CurrentUser, DbDep, body_day
@@ -17,8 +18,8 @@ from partnerscore.web.routes import ERRORS
 
 router = APIRouter(prefix="/api", tags=["decisions"], responses=ERRORS)
 
-Months = Annotated[int, Query(ge=1, le=12, description="Month ends to project.")]
-Within = Annotated[int, Query(ge=1, le=730, description="Days to look ahead.")]
+Months = Annotated[int, Query(ge=FORECAST_MONTHS.low, le=FORECAST_MONTHS.high, description="Month ends to project.")]
+Within = Annotated[int, Query(ge=ALERT_DAYS.low, le=ALERT_DAYS.high, description="Days to look ahead.")]
 
 
 def previous_month_end(day: date) -> date:
@@ -27,11 +28,13 @@ def previous_month_end(day: date) -> date:
 
 
 def diff_days(day: date, from_day: date | None, to_day: date | None) -> tuple[date, date]:
-    """A diff's two days: `to` defaults to the as-of day, `from` to the month end before `to`."""
+    """A diff's two days: `to` defaults to the as-of day, `from` to the month end before `to`; a `to`
+    whose usage would be projected past a forecast's reach is refused (`limits.check_projected_day`)."""
     to_day = to_day or day
     from_day = from_day or previous_month_end(to_day)
     if to_day < from_day:
         raise ApiError(422, f"to {to_day} is before from {from_day}; swap the days")
+    check_projected_day(to_day, day, "to")
     return from_day, to_day
 
 

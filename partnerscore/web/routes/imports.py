@@ -22,6 +22,7 @@ from partnerscore.ingest.tables import CONTRACT
 from partnerscore.web import schemas as s, views
 from partnerscore.web.data import DataService
 from partnerscore.web.deps import AdminUser, DbDep
+from partnerscore.limits import IMPORT_PAGE, IMPORT_PAGE_DEFAULT, PAGE_OFFSET
 from partnerscore.web.errors import ApiError, bad_row
 from partnerscore.web.routes import ERRORS
 
@@ -30,9 +31,7 @@ router = APIRouter(prefix="/api", tags=["imports"], responses=ERRORS)
 TABLE_SUFFIXES = (".csv", ".parquet")
 MAX_UPLOAD_BYTES = 1 << 30
 MAX_UNPACKED_BYTES = 4 << 30
-#: Rows of a quarantine or change listing per page: by default, and at most (one call once returned
-#: 112 MB of JSON). An offset past MAX_OFFSET is refused (422) rather than handed to the database.
-PAGE, MAX_PAGE, MAX_OFFSET = 100, 1000, 1_000_000_000
+PAGE, MAX_PAGE, MAX_OFFSET = IMPORT_PAGE_DEFAULT, IMPORT_PAGE.high, PAGE_OFFSET.high  # `partnerscore.limits`
 
 #: The contract's tables, as a query parameter's choices.
 TableName = StrEnum("TableName", {table: table for table in CONTRACT})

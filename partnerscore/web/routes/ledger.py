@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from partnerscore.ledger.listing import STATUSES
+from partnerscore.limits import PAGE_LIMIT, PAGE_OFFSET
 from partnerscore.web import schemas as s, views
 from partnerscore.web.deps import AsOf, CurrentUser, DbDep, check_partner_filter
 from partnerscore.web.routes import ERRORS
@@ -25,8 +26,8 @@ async def list_associations(
     type: Annotated[AssociationType | None, Query(description="Association type.")] = None,
     tenant: Annotated[str | None, Query(description="Customer tenant id.")] = None,
     status: Annotated[Status | None, Query(description="Row status as of the day.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=PAGE_LIMIT.low, le=PAGE_LIMIT.high, description="Rows in the page.")] = 50,
+    offset: Annotated[int, Query(ge=PAGE_OFFSET.low, le=PAGE_OFFSET.high, description="Rows to skip.")] = 0,
 ):
     """The associations holding on a day with their status; conflicts carry the reason from validation."""
     check_partner_filter(user, partner)

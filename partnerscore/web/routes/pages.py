@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from partnerscore.errors import ImportFailed
+from partnerscore.limits import PAGE_OFFSET, TREND_MONTHS
 from partnerscore.ledger.listing import STATUSES
 from partnerscore.web import charts, views
 from partnerscore.web.deps import (
@@ -97,7 +98,8 @@ async def overview_page(request: Request, partner_id: CurrentPartner, db: DbDep,
 
 @router.get("/partners/{partner_id}/areas/{area}")
 async def area_page(request: Request, partner_id: CurrentPartner, area: Area, db: DbDep, day: AsOf,
-                    months: Annotated[int, Query(ge=1, le=24, description="Month-ends in the trend.")] = 6):
+                    months: Annotated[int, Query(ge=TREND_MONTHS.low, le=TREND_MONTHS.high,
+                                                 description="Month-ends in the trend.")] = 6):
     detail = await run_in_threadpool(views.area_detail, db, partner_id, area, day)
     name = (await known_partners(db))[partner_id].get("name")
     return render(request, "area.html", {
@@ -131,7 +133,8 @@ async def whatif_page(request: Request, partner_id: CurrentPartner, db: DbDep, d
 @router.get("/ledger")
 async def ledger_page(request: Request, user: CurrentUser, db: DbDep, day: AsOf,
                       partner: str | None = None, type: str | None = None, tenant: str | None = None,
-                      status: str | None = None, page: Annotated[int, Query(ge=1)] = 1):
+                      status: str | None = None,
+                      page: Annotated[int, Query(ge=1, le=PAGE_OFFSET.high // PAGE_SIZE + 1)] = 1):
     # A filter form sends every field, empty ones as "": those (and unknown values) mean "any".
     partner, tenant = partner or None, tenant or None
     type = type if type in AssociationType.__args__ else None

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
+from partnerscore.limits import TREND_MONTHS
 from partnerscore.web import schemas as s, views
 from partnerscore.web.deps import Area, AsOf, CurrentPartner, CurrentUser, DbDep, check_partner_filter
 from partnerscore.web.routes import ERRORS
@@ -49,6 +50,7 @@ async def read_area(partner_id: CurrentPartner, area: Area, db: DbDep, day: AsOf
 
 @router.get("/partners/{partner_id}/areas/{area}/trend", response_model=s.TrendPublic)
 async def read_area_trend(partner_id: CurrentPartner, area: Area, db: DbDep, day: AsOf,
-                          months: Annotated[int, Query(ge=1, le=24, description="How many month-ends.")] = 6):
+                          months: Annotated[int, Query(ge=TREND_MONTHS.low, le=TREND_MONTHS.high,
+                                                       description="How many month-ends.")] = 6):
     """The area's points at each of the last month-ends (slow the first time: one scoring per month)."""
     return await run_in_threadpool(views.trend, db, partner_id, area, day, months)
