@@ -98,7 +98,7 @@ def test_serve_secret_key_warning(demo_db, monkeypatch, env, warned):
     import uvicorn
 
     monkeypatch.delenv("PARTNERSCORE_SECRET_KEY", raising=False)
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)  # start nothing
+    monkeypatch.setattr(uvicorn.Server, "run", lambda *args, **kwargs: None)  # start nothing
     result = CliRunner().invoke(app, ["serve", "--db", str(demo_db), "--demo-admin"], env=env)
     assert result.exit_code == 0, result.output
     assert ("PARTNERSCORE_SECRET_KEY is not set" in result.output) is warned

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import ADATUM, AS_OF, CONTOSO, FABRIKAM, TAILSPIN, demo_users
+from web_support import ADATUM, AS_OF, CONTOSO, FABRIKAM, TAILSPIN, assert_error, demo_users
 
 from partnerscore.api import explain_db, score_dataset
 from partnerscore.rules.schema import AREAS
@@ -52,13 +52,6 @@ def client(tokens_and_client):
 def get(client, tokens, who: str, url: str, **kw):
     return client.get(url, headers=tokens.header(who), **kw)
 
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code and body["error"]["message"]
-    return body["error"]
 
 
 # --- the one error shape ---------------------------------------------------------------------------
@@ -428,94 +421,6 @@ def test_whatif_post_change_naming_other_partner_forbidden(client, tokens):
 
 
 # --- imports ------------------------------------------------------------------------------------
-
-@pytest.fixture
-def import_app(tmp_path: Path):
-    store, tokens = demo_users()
-    db = tmp_path / "imported.duckdb"
-    with TestClient(create_app(db, store, as_of=date.fromisoformat(AS_OF))) as c:
-        yield c, tokens, db
-
-
-def upload(folder: Path, *names: str) -> list:
-    return [("files", (name, (folder / name).read_bytes(), "text/csv")) for name in names]
-
-
-def small_files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
-
-
-def test_imports_post_imports_a_good_dataset_and_scores_it(import_app, small_dataset: Path):
-    c, tokens, db = import_app
-    response = c.post("/api/imports", headers=tokens.header("admin"),
-                      files=upload(small_dataset, *small_files(small_dataset)))
-    assert response.status_code == 201, response.text
-    doc = response.json()
-    assert doc["status"] == "ok" and doc["rows_added"]["partners"] == 2 and doc["rejected"] == []
-    scores = c.get(f"/api/scores?as_of={AS_OF}", headers=tokens.header("admin")).json()
-    want = score_dataset(small_dataset, AS_OF)
-    assert [[a["points"] for a in p["areas"]] for p in scores["data"]] == [
-        [a["points"] for a in p["areas"]] for p in want["partners"]]
-
-
-def test_imports_post_accepts_one_zip_of_the_tables(import_app, small_dataset: Path):
-    c, tokens, db = import_app
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in small_files(small_dataset):
-            archive.write(small_dataset / name, f"small/{name}")
-    response = c.post("/api/imports", headers=tokens.header("admin"),
-                      files=[("files", ("small.zip", buffer.getvalue(), "application/zip"))])
-    assert response.status_code == 201, response.text
-    assert response.json()["files"] == ["partners.csv", "customers.csv", "subscriptions.csv", "associations.csv",
-                                        "usage.csv", "certifications.csv"]
-
-
-def test_imports_post_bad_dataset_is_refused_whole_with_every_bad_row(import_app, small_dataset: Path):
-    c, tokens, db = import_app
-    assert c.post("/api/imports", headers=tokens.header("admin"),
-                  files=upload(small_dataset, *small_files(small_dataset))).status_code == 201
-    before = c.get(f"/api/scores?as_of={AS_OF}", headers=tokens.header("admin")).json()
-    usage = (small_dataset / "usage.csv").read_text().splitlines()
-    usage[1] = usage[1].replace("2024-01", "2024-13")
-    (small_dataset / "usage.csv").write_text("\n".join(usage) + "\n")
-    (small_dataset / "partners.csv").write_text("partner_id,name,role\nP1,Contoso MSP,services\nP3,New,services\n")
-    response = c.post("/api/imports", headers=tokens.header("admin"),
-                      files=upload(small_dataset, *small_files(small_dataset)))
-    error = assert_error(response, 422, "import_failed")
-    assert "nothing was imported" in error["message"]
-    bad = {(b["file"], b["row"], b["column"]) for b in error["details"]["bad_rows"]}
-    assert ("usage.csv", 1, "month") in bad
-    message = next(b["message"] for b in error["details"]["bad_rows"] if b["file"] == "usage.csv")
-    assert message.startswith("usage.csv:1 column month: ")
-    after = c.get(f"/api/scores?as_of={AS_OF}", headers=tokens.header("admin")).json()
-    assert after == before, "a failed import changes no score"
-    log = c.get("/api/imports", headers=tokens.header("admin")).json()
-    assert [r["status"] for r in log["data"]] == ["ok", "failed"]
-    quarantine = c.get(f"/api/imports/{error['details']['import_id']}/quarantine",
-                       headers=tokens.header("admin")).json()
-    assert quarantine["count"] == len(error["details"]["bad_rows"])
-
-
-def test_imports_post_file_that_is_no_table_is_unsupported(import_app):
-    c, tokens, db = import_app
-    assert_error(c.post("/api/imports", headers=tokens.header("admin"),
-                        files=[("files", ("notes.txt", b"hello", "text/plain"))]), 415, "unsupported_media_type")
-    assert not db.exists(), "nothing was written"
-
-
-def test_imports_post_without_files_is_invalid(import_app):
-    c, tokens, db = import_app
-    assert_error(c.post("/api/imports", headers=tokens.header("admin"), data={"skip_bad_rows": "true"}),
-                 422, "invalid_request")
-
-
-def test_imports_post_viewer_forbidden(import_app, small_dataset: Path):
-    c, tokens, db = import_app
-    assert_error(c.post("/api/imports", headers=tokens.header("viewer"), files=upload(small_dataset, "partners.csv")),
-                 403, "forbidden")
-    assert not db.exists()
-
 
 def test_imports_list_viewer_forbidden(client, tokens):
     assert_error(get(client, tokens, "viewer", "/api/imports"), 403, "forbidden")

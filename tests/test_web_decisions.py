@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import ADATUM, AS_OF, CONTOSO, TAILSPIN, demo_users
+from web_support import ADATUM, AS_OF, CONTOSO, TAILSPIN, assert_error, demo_users
 
 from partnerscore.decisions.alerts import alerts
 from partnerscore.decisions.candidates import Costs, load_costs
@@ -49,11 +49,6 @@ def tables(demo_db: Path):
     yield t
     t.backend.disconnect()
 
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
-    return response.json()["error"]
 
 
 def without_timings(doc: dict) -> dict:

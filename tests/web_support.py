@@ -28,3 +28,12 @@ def demo_users() -> tuple[UserStore, Tokens]:
                     viewer=store.add_ephemeral("viewer", "viewer"),
                     adatum=store.add_ephemeral("adatum", "viewer", frozenset([ADATUM])))
     return store, tokens
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """The response is the one error shape with this status and code and a message; returns the error."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code and body["error"]["message"]
+    return body["error"]
