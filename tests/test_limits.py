@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from partnerscore.cli.app import app
+from partnerscore.engine.as_of import last_allowed_day
 
 runner = CliRunner()
 CONTOSO = "4650101"
@@ -29,10 +30,10 @@ REFUSED = [
      ["plan", CONTOSO, "data_ai", "--customers", "0"], "--customers 0 is out of range: choose 1 to 50 customers"),
     ("plan --customers 51 replays more customers than a plan considers",
      ["plan", CONTOSO, "data_ai", "--customers", "51"], "--customers 51 is out of range: choose 1 to 50 customers"),
-    ("plan --by 2035-12-31 aims nine years ahead (13 minutes and 2.1 GB before)",
+    ("plan --by 2035-12-31 aims nine years ahead (13 minutes and 2.1 GB before), past any day scored",
      ["plan", CONTOSO, "data_ai", "--by", "2035-12-31"],
-     "--by 2035-12-31 is more than one qualification window (6 months) after 2026-10-31: "
-     "choose a day up to 2027-04-30"),
+     "--by 2035-12-31 is outside the days partnerscore scores, 2022-10-03 (the first rule version) to "
+     f"{last_allowed_day()} (a year from today); choose a day in that range"),
     ("plan --by one day past the qualification window",
      ["plan", CONTOSO, "data_ai", "--by", "2027-05-01", "--keep"],
      "--by 2027-05-01 is more than one qualification window (6 months) after 2026-10-31: "

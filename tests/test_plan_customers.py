@@ -120,7 +120,7 @@ BLOCK_CASES = [
 @pytest.mark.parametrize("held,group,row,blocked", [c[1:] for c in BLOCK_CASES], ids=[c[0] for c in BLOCK_CASES])
 def test_other_holders_block_only_the_one_holder_scopes(tmp_path, held, group, row, blocked):
     kind, tenant, sub, workload = held
-    assoc = ("B1", "P2", kind, tenant, sub, workload, "Owner" if kind == "PAL" else "", "", "", "2024-01-01", "")
+    assoc = ("HELD-BY-P2", "P2", kind, tenant, sub, workload, "Owner" if kind == "PAL" else "", "", "", "2024-01-01", "")
     tables = open_duckdb(build(tmp_path, {**AZURE_SMB_LINKED, "associations": AZURE_SMB_LINKED["associations"]
                                           + [assoc]}))
     rules = rules_at(DAY)

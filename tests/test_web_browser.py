@@ -178,7 +178,7 @@ def test_browser_ledger_highlights_conflicts_with_their_reason(page, server):
 
 def test_browser_upload_of_a_bad_file_shows_its_errors(page, server):
     sign_in(page, server, "admin", "/imports")
-    bad = b"month,tenant_id,subscription_id,workload\n2025-13,T,S,Teams\n"
+    bad = b"month,tenant_id,subscription_id,workload,paid_units\n2025-13,T,S,Teams,5\n"
     page.set_input_files("input[name=files]", files=[{"name": "usage.csv", "mimeType": "text/csv", "buffer": bad}])
     page.click("#import-form button[type=submit]")
     page.wait_for_selector("#import-errors")

@@ -119,8 +119,10 @@ BAD_PLANS = [
     ("a negative cost", {"costs": {"link_pal": -1}}, "link_pal"),
     ("more customers than a plan considers", {"customers": 500}, "customers"),
     ("no customer at all", {"customers": 0}, "customers"),
-    ("a day to qualify on nine years ahead (13 minutes and 2.1 GB before)", {"as_of": AS_OF, "by": "2035-12-31"},
-     "by 2035-12-31 is more than one qualification window (6 months) after 2026-10-31: choose a day up to 2027-04-30"),
+    ("a day to qualify on nine years ahead (13 minutes and 2.1 GB before), past any day scored",
+     {"as_of": AS_OF, "by": "2035-12-31"}, "2035-12-31 is outside the days partnerscore scores"),
+    ("a day to qualify on within the days scored but past the qualification window", {"as_of": AS_OF, "by": "2027-06-30"},
+     "by 2027-06-30 is more than one qualification window (6 months) after 2026-10-31: choose a day up to 2027-04-30"),
     ("a day to qualify on one day past the qualification window", {"as_of": AS_OF, "by": "2027-05-01", "keep": True},
      "choose a day up to 2027-04-30"),
 ]

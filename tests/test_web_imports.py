@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_support import AS_OF, assert_error, demo_users
 
+from partnerscore.api import score_dataset
 from partnerscore.web import create_app
 
 

@@ -165,6 +165,7 @@ PARAMS: dict[tuple[str, str], object] = {
     ("query", "severity"): OMIT,
     ("query", "limit"): 500,
     ("query", "offset"): 0,
+    ("query", "table"): OMIT,
     ("query", "page"): 1,
     ("query", "months"): 2,
     ("query", "within"): 90,
